@@ -1,0 +1,216 @@
+//! Configuration: YAML → [`raw`] serde types (unknown fields rejected) → `${ENV}` substitution →
+//! [`validate`] into the immutable runtime [`Config`] used by every other module.
+//!
+//! Invalid config is a [`ConfigError`] whose message starts with the YAML path of the field.
+
+mod env;
+pub mod raw;
+mod secret;
+mod validate;
+
+pub use secret::Secret;
+
+use http::{HeaderName, HeaderValue};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Index of a provider in [`Config::providers`].
+pub type ProviderId = usize;
+
+/// The validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub server: ServerSettings,
+    pub providers: Vec<Arc<ProviderSettings>>,
+    pub routes: Vec<Route>,
+    pub keys: Vec<ClientKey>,
+}
+
+/// Listener, limit and lifecycle settings.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub threads: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_attempts: u32,
+    pub grace_period: Duration,
+    pub access_log: AccessLogTarget,
+    pub upstream_keepalive_pool_size: usize,
+    pub health_check_interval: Duration,
+    pub pid_file: String,
+    /// Timeouts of providers that set none of their own.
+    pub default_timeouts: Timeouts,
+}
+
+/// Where the JSON access log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLogTarget {
+    Stdout,
+    Off,
+    File(String),
+}
+
+/// Wire protocol spoken by a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    /// OpenAI Chat Completions, or any OpenAI-compatible API (passed through).
+    OpenAi,
+    /// Anthropic Messages API (translated).
+    Anthropic,
+}
+
+impl ProviderKind {
+    /// Every kind with its config spelling.
+    pub const ALL: [(&'static str, ProviderKind); 2] = [
+        ("openai", ProviderKind::OpenAi),
+        ("anthropic", ProviderKind::Anthropic),
+    ];
+
+    /// The config spelling, also used as a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
+        }
+    }
+}
+
+/// Per-attempt timeouts of a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub first_byte: Duration,
+    pub stream_idle: Duration,
+}
+
+/// Where a provider lives, split from its `base_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// Path of the base URL without a trailing slash (`/v1`, or empty).
+    pub path_prefix: String,
+    /// Value of the `Host` header (`host` or `host:port` for non-default ports).
+    pub authority: String,
+}
+
+impl Endpoint {
+    /// True when `host` is an IP literal (no DNS needed).
+    pub fn host_is_ip(&self) -> bool {
+        self.host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+    }
+}
+
+/// A configured provider.
+#[derive(Debug)]
+pub struct ProviderSettings {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub endpoint: Endpoint,
+    pub api_key: Secret,
+    pub timeouts: Timeouts,
+    pub default_max_tokens: u64,
+    pub anthropic_version: String,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub health_check: bool,
+}
+
+/// A target of a route: which provider, which upstream model.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub provider: ProviderId,
+    pub model: String,
+    pub weight: u32,
+}
+
+/// A route: requests for `model` go to the weighted `targets`, then `fallback` in order.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub model: String,
+    pub targets: Vec<Target>,
+    pub fallback: Vec<Target>,
+}
+
+/// A client key from the config.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    pub name: String,
+    pub key: Secret,
+}
+
+/// A config problem, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads, substitutes and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new("", format!("cannot read {}: {e}", path.display())))?;
+        Self::from_yaml(&text, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses config text; `lookup` resolves `${VAR}` references.
+    pub fn from_yaml(
+        text: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut tree: serde_yaml::Value = serde_yaml::from_str(text)
+            .map_err(|e| ConfigError::new("", format!("invalid YAML: {e}")))?;
+        if tree.is_null() {
+            tree = serde_yaml::Value::Mapping(Default::default());
+        }
+        let secrets = env::substitute(&mut tree, lookup).map_err(|m| ConfigError::new("", m))?;
+        let raw: raw::RawConfig = serde_path_to_error::deserialize(tree).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            ConfigError::new(path, env::scrub(&e.inner().to_string(), &secrets))
+        })?;
+        validate::validate(raw).map_err(|e| ConfigError {
+            path: e.path,
+            message: env::scrub(&e.message, &secrets),
+        })
+    }
+
+    /// Finds a provider by name.
+    pub fn provider_id(&self, name: &str) -> Option<ProviderId> {
+        self.providers.iter().position(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! Config loading and validation: every rejection names the offending field.
+
+use super::*;
+
+const ISSUE_EXAMPLE: &str = r#"
+server: { listen: "127.0.0.1:8080", admin_listen: "127.0.0.1:9090" }
+providers:
+  - { name: anthropic, kind: anthropic, base_url: "https://api.anthropic.com", api_key: "${ANTHROPIC_API_KEY}" }
+  - { name: openai, kind: openai, base_url: "https://api.openai.com/v1", api_key: "${OPENAI_API_KEY}" }
+routes:
+  - name: mid-tier
+    match: { model: "gpt-4o-mini" }
+    targets:
+      - { provider: anthropic, model: "claude-haiku-4-5", weight: 60 }
+      - { provider: openai, model: "gpt-4o-mini", weight: 40 }
+    fallback: [ { provider: openai, model: "gpt-4o-mini" } ]
+keys:
+  - { name: team-a, key: "${TEAM_A_KEY}" }
+"#;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "ANTHROPIC_API_KEY" => Some("sk-ant-canary".into()),
+        "OPENAI_API_KEY" => Some("sk-oai-canary".into()),
+        "TEAM_A_KEY" => Some("sk-team-a-canary".into()),
+        _ => None,
+    }
+}
+
+fn load(yaml: &str) -> Result<Config, ConfigError> {
+    Config::from_yaml(yaml, &env)
+}
+
+fn err(yaml: &str) -> String {
+    load(yaml)
+        .expect_err("config should be rejected")
+        .to_string()
+}
+
+/// The example from the issue loads, with secrets substituted and routes resolved.
+#[test]
+fn issue_example_loads() {
+    let c = load(ISSUE_EXAMPLE).unwrap();
+    assert_eq!(c.providers.len(), 2);
+    assert_eq!(c.providers[0].kind, ProviderKind::Anthropic);
+    assert_eq!(c.providers[0].endpoint.host, "api.anthropic.com");
+    assert_eq!(c.providers[0].endpoint.path_prefix, "");
+    assert!(c.providers[0].endpoint.tls);
+    assert_eq!(c.providers[1].endpoint.path_prefix, "/v1");
+    assert_eq!(c.providers[0].api_key.expose(), "sk-ant-canary");
+    assert_eq!(c.routes[0].targets[0].provider, 0);
+    assert_eq!(c.routes[0].targets[1].weight, 40);
+    assert_eq!(c.routes[0].fallback[0].provider, 1);
+    assert_eq!(c.keys[0].name, "team-a");
+    assert_eq!(c.server.max_body_bytes, 32 * 1024 * 1024);
+}
+
+/// Debug output of the loaded config never contains a secret.
+#[test]
+fn debug_output_has_no_secrets() {
+    let c = load(ISSUE_EXAMPLE).unwrap();
+    let dump = format!("{c:?}");
+    assert!(!dump.contains("canary"), "{dump}");
+}
+
+/// Unknown fields are rejected with their path.
+#[test]
+fn unknown_field_is_named() {
+    let e = err(&ISSUE_EXAMPLE.replace("weight: 60", "weight: 60, wieght: 3"));
+    assert!(e.starts_with("routes[0].targets[0]"), "{e}");
+    assert!(e.contains("wieght"), "{e}");
+    let e = err("bogus: 1\nkeys: [{name: a, key: abcdefghij}]");
+    assert!(e.contains("bogus"), "{e}");
+}
+
+/// A target naming a provider that does not exist is rejected.
+#[test]
+fn missing_provider_is_named() {
+    let e = err(&ISSUE_EXAMPLE.replace(
+        "{ provider: openai, model: \"gpt-4o-mini\", weight: 40 }",
+        "{ provider: opnai, model: x, weight: 40 }",
+    ));
+    assert!(
+        e.starts_with("routes[0].targets[1].provider: unknown provider \"opnai\""),
+        "{e}"
+    );
+    let e = err(&ISSUE_EXAMPLE.replace(
+        "fallback: [ { provider: openai",
+        "fallback: [ { provider: nope",
+    ));
+    assert!(e.starts_with("routes[0].fallback[0].provider"), "{e}");
+}
+
+/// Bad URLs are rejected with the field and the reason.
+#[test]
+fn bad_urls_are_named() {
+    for (url, why) in [
+        ("ftp://x", "scheme"),
+        ("api.openai.com/v1", "scheme"),
+        ("https://", "cannot parse"),
+        ("https://u:p@h.com", "credentials"),
+        ("https://h.com/v1?x=1", "query"),
+    ] {
+        let e = err(&ISSUE_EXAMPLE.replace("https://api.openai.com/v1", url));
+        assert!(e.starts_with("providers[1].base_url"), "{url}: {e}");
+        assert!(e.contains(why), "{url}: {e}");
+    }
+}
+
+/// Zero, negative or non-numeric weights are rejected.
+#[test]
+fn bad_weights_are_named() {
+    for w in ["0", "-5", "abc", "2000000"] {
+        let e = err(&ISSUE_EXAMPLE.replace("weight: 60", &format!("weight: {w}")));
+        assert!(e.starts_with("routes[0].targets[0].weight"), "{w}: {e}");
+    }
+}
+
+/// An unset variable without default is rejected naming field and variable.
+#[test]
+fn unset_env_is_named() {
+    let e = Config::from_yaml(ISSUE_EXAMPLE, &|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("providers[0].api_key"), "{e}");
+    assert!(e.contains("ANTHROPIC_API_KEY"), "{e}");
+}
+
+/// Error messages never echo a substituted secret.
+#[test]
+fn errors_do_not_echo_secrets() {
+    let e = err(&ISSUE_EXAMPLE.replace("weight: 60", "weight: \"${OPENAI_API_KEY}\""));
+    assert!(!e.contains("canary"), "{e}");
+}
+
+/// Unknown provider kinds list the valid ones.
+#[test]
+fn unknown_kind_lists_choices() {
+    let e = err(&ISSUE_EXAMPLE.replace("kind: anthropic", "kind: anthropix"));
+    assert!(e.starts_with("providers[0].kind"), "{e}");
+    assert!(e.contains("openai, anthropic"), "{e}");
+}
+
+/// Duplicates, empty target lists and missing keys are rejected.
+#[test]
+fn structural_errors() {
+    let dup = ISSUE_EXAMPLE.replace(
+        "name: openai, kind: openai",
+        "name: anthropic, kind: openai",
+    );
+    assert!(err(&dup).starts_with("providers[1].name"));
+    let no_keys = ISSUE_EXAMPLE.replace("  - { name: team-a, key: \"${TEAM_A_KEY}\" }", "");
+    assert!(err(&no_keys.replace("keys:\n", "keys: []\n")).starts_with("keys"));
+    let e = err("server: { listen: \"localhost:80\" }\nkeys: [{name: a, key: abcdefghij}]");
+    assert!(e.starts_with("server.listen"), "{e}");
+    let e = err("server: { request_timeout: 0s }\nkeys: [{name: a, key: abcdefghij}]");
+    assert!(e.starts_with("server.request_timeout"), "{e}");
+    let e = err("server: { request_timeout: soon }\nkeys: [{name: a, key: abcdefghij}]");
+    assert!(e.starts_with("server.request_timeout"), "{e}");
+}
+
+/// Durations accept humantime strings and server values become provider defaults.
+#[test]
+fn timeouts_cascade() {
+    let c = load(
+        &ISSUE_EXAMPLE
+            .replace(
+                "server: { listen: \"127.0.0.1:8080\", admin_listen: \"127.0.0.1:9090\" }",
+                "server: { first_byte_timeout: 7s, connect_timeout: 250ms }",
+            )
+            .replace(
+                "api_key: \"${OPENAI_API_KEY}\" }",
+                "api_key: \"${OPENAI_API_KEY}\", first_byte_timeout: 2s }",
+            ),
+    )
+    .unwrap();
+    assert_eq!(c.providers[0].timeouts.first_byte, Duration::from_secs(7));
+    assert_eq!(c.providers[0].timeouts.connect, Duration::from_millis(250));
+    assert_eq!(c.providers[1].timeouts.first_byte, Duration::from_secs(2));
+}
+
+/// Endpoint parsing keeps non-default ports in the Host header.
+#[test]
+fn endpoint_authority() {
+    let e = validate::endpoint("x", "http://127.0.0.1:9000/v1/").unwrap();
+    assert_eq!(
+        (e.tls, e.port, e.path_prefix.as_str(), e.authority.as_str()),
+        (false, 9000, "/v1", "127.0.0.1:9000")
+    );
+    assert!(e.host_is_ip());
+    let e = validate::endpoint("x", "https://api.anthropic.com").unwrap();
+    assert_eq!((e.port, e.authority.as_str()), (443, "api.anthropic.com"));
+    assert!(!e.host_is_ip());
+}
