@@ -1,0 +1,98 @@
+//! Anthropic message object → OpenAI `chat.completion`.
+
+use super::{UsageWire, finish_reason};
+use crate::error::{ErrorKind, GatewayError};
+use crate::providers::{DecodedResponse, TranslateCtx};
+use crate::translate::Usage;
+use crate::translate::response::{AssistantMessage, ChatCompletion, OutFunction, OutToolCall};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+struct MessageWire<'a> {
+    #[serde(borrow)]
+    model: Cow<'a, str>,
+    #[serde(borrow)]
+    content: Vec<BlockWire<'a>>,
+    #[serde(borrow, default)]
+    stop_reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    usage: UsageWire,
+}
+
+#[derive(Deserialize)]
+struct BlockWire<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+/// Translates a Messages API response body.
+pub fn decode_response(
+    body: &[u8],
+    ctx: &TranslateCtx<'_>,
+) -> Result<DecodedResponse, GatewayError> {
+    let msg: MessageWire<'_> = serde_json::from_slice(body).map_err(|e| {
+        GatewayError::new(
+            502,
+            ErrorKind::UpstreamFailure,
+            format!("provider returned an invalid Anthropic message: {e}"),
+        )
+    })?;
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut tool_calls = Vec::new();
+    for block in &msg.content {
+        match block.kind.as_ref() {
+            "text" => text.push_str(block.text.as_deref().unwrap_or("")),
+            "thinking" => reasoning.push_str(block.thinking.as_deref().unwrap_or("")),
+            "tool_use" => tool_calls.push(OutToolCall {
+                id: block.id.as_deref().unwrap_or(""),
+                kind: "function",
+                function: OutFunction {
+                    name: block.name.as_deref().unwrap_or(""),
+                    // `input` is already compact JSON text; OpenAI wants it as a string.
+                    arguments: block
+                        .input
+                        .map(|r| r.get().to_string())
+                        .unwrap_or_else(|| "{}".to_string()),
+                },
+            }),
+            _ => {}
+        }
+    }
+    let mut usage = Usage::default();
+    msg.usage.merge_into(&mut usage, &mut 0);
+    let finish = finish_reason(msg.stop_reason.as_deref(), !tool_calls.is_empty());
+    let id = format!("chatcmpl-{}", ctx.request_id);
+    let completion = ChatCompletion::new(
+        &id,
+        ctx.created,
+        &msg.model,
+        AssistantMessage {
+            role: "assistant",
+            content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
+            refusal: None,
+            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+            tool_calls,
+        },
+        finish,
+        usage,
+    );
+    let bytes = serde_json::to_vec(&completion).map_err(|_| GatewayError::internal())?;
+    Ok(DecodedResponse {
+        body: Bytes::from(bytes),
+        usage,
+    })
+}

@@ -1,0 +1,297 @@
+//! Anthropic Messages stream → OpenAI chunks (wire-formats.md §10).
+//!
+//! `message_start` → role chunk; `content_block_start` of a `tool_use` → the tool call's first
+//! fragment (index, id, name); `text_delta` → content; `input_json_delta` → argument fragments;
+//! `thinking_delta` → `reasoning_content`; `message_delta` → finish reason and cumulative usage;
+//! `message_stop` → finish chunk, usage chunk (if asked) and `[DONE]`. `ping` and unknown events
+//! are ignored; `error` ends the stream with that error.
+
+use super::{ErrorBody, UsageWire, finish_reason};
+use crate::error::GatewayError;
+use crate::providers::{StreamState, TranslateCtx, malformed_stream, truncated_stream};
+use crate::stream::SseParser;
+use crate::translate::Usage;
+use crate::translate::response::{ChunkWriter, done};
+use bytes::BytesMut;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// Per-stream translation state: the SSE framer plus the event state machine.
+#[derive(Debug)]
+pub struct AnthropicStream {
+    sse: SseParser,
+    st: Translator,
+}
+
+/// The event state machine, apart from the framer so both can be borrowed at once.
+#[derive(Debug)]
+struct Translator {
+    provider: String,
+    writer: ChunkWriter,
+    include_usage: bool,
+    /// OpenAI tool index for each Anthropic content block index (None: not a tool block).
+    tool_index: Vec<Option<u32>>,
+    next_tool: u32,
+    stop_reason: Option<String>,
+    usage: Usage,
+    input_tokens: u64,
+    started: bool,
+    has_output: bool,
+    done: bool,
+}
+
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(borrow, default)]
+    message: Option<StartMessage<'a>>,
+    #[serde(borrow, default)]
+    content_block: Option<StartBlock<'a>>,
+    #[serde(borrow, default)]
+    delta: Option<Delta<'a>>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(borrow, default)]
+    error: Option<ErrorBody<'a>>,
+}
+
+#[derive(Deserialize)]
+struct StartMessage<'a> {
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+#[derive(Deserialize)]
+struct StartBlock<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    partial_json: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    stop_reason: Option<Cow<'a, str>>,
+}
+
+impl AnthropicStream {
+    /// A translator whose chunks carry the gateway's id; `model` is used until
+    /// `message_start` names the served model.
+    pub fn new(ctx: &TranslateCtx<'_>, model: &str) -> Self {
+        Self {
+            sse: SseParser::new(),
+            st: Translator {
+                provider: ctx.provider.to_string(),
+                writer: ChunkWriter::new(
+                    &format!("chatcmpl-{}", ctx.request_id),
+                    ctx.created,
+                    model,
+                ),
+                include_usage: ctx.include_usage,
+                tool_index: Vec::new(),
+                next_tool: 0,
+                stop_reason: None,
+                usage: Usage::default(),
+                input_tokens: 0,
+                started: false,
+                has_output: false,
+                done: false,
+            },
+        }
+    }
+
+    /// Feeds upstream bytes.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
+        if self.st.done {
+            return Ok(StreamState::Complete);
+        }
+        self.sse.feed(chunk);
+        while let Some(ev) = self.sse.next_event().map_err(malformed_stream)? {
+            self.st.event(ev.data, out)?;
+            if self.st.done {
+                return Ok(StreamState::Complete);
+            }
+        }
+        Ok(StreamState::Open)
+    }
+
+    /// End of the upstream body: without `message_stop` the stream was truncated.
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), GatewayError> {
+        if !self.st.done {
+            if let Some(ev) = self.sse.finish().map_err(malformed_stream)? {
+                // A last event cut mid-way is a truncation, not a provider's malformed output.
+                if let Err(e) = self.st.event(ev.data, out) {
+                    return Err(if e.code.as_deref() == Some("stream_malformed") {
+                        truncated_stream(&self.st.provider)
+                    } else {
+                        e
+                    });
+                }
+            }
+        }
+        if self.st.done {
+            Ok(())
+        } else {
+            Err(truncated_stream(&self.st.provider))
+        }
+    }
+
+    /// True once content, a tool call or the finish went out.
+    pub fn has_output(&self) -> bool {
+        self.st.has_output
+    }
+
+    /// Usage so far (input from `message_start`, cumulative output from `message_delta`).
+    pub fn usage(&self) -> Usage {
+        self.st.usage
+    }
+}
+
+impl Translator {
+    /// Translates one event's `data`.
+    fn event(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
+        let ev: Event<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
+        match ev.kind.as_ref() {
+            "message_start" => {
+                if let Some(m) = ev.message {
+                    if let Some(u) = m.usage {
+                        u.merge_into(&mut self.usage, &mut self.input_tokens);
+                    }
+                    if let Some(model) = m.model {
+                        self.writer.set_model(&model);
+                    }
+                }
+                self.start(out);
+            }
+            "content_block_start" => {
+                let (Some(index), Some(block)) = (ev.index, ev.content_block) else {
+                    return Ok(());
+                };
+                match block.kind.as_ref() {
+                    "tool_use" => {
+                        let k = self.next_tool;
+                        self.next_tool += 1;
+                        if self.tool_index.len() <= index {
+                            self.tool_index.resize(index + 1, None);
+                        }
+                        self.tool_index[index] = Some(k);
+                        self.start(out);
+                        self.writer.tool_call_start(
+                            out,
+                            k,
+                            block.id.as_deref().unwrap_or(""),
+                            block.name.as_deref().unwrap_or(""),
+                        );
+                        self.has_output = true;
+                    }
+                    "text" => {
+                        if let Some(t) = block.text.filter(|t| !t.is_empty()) {
+                            self.start(out);
+                            self.writer.content(out, &t);
+                            self.has_output = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_delta" => self.delta(ev.index, ev.delta, out),
+            "message_delta" => {
+                if let Some(reason) = ev.delta.and_then(|d| d.stop_reason) {
+                    self.stop_reason = Some(reason.into_owned());
+                }
+                if let Some(u) = ev.usage {
+                    u.merge_into(&mut self.usage, &mut self.input_tokens);
+                }
+            }
+            "message_stop" => {
+                self.start(out);
+                let reason = finish_reason(self.stop_reason.as_deref(), self.next_tool > 0);
+                self.writer.finish(out, reason);
+                if self.include_usage {
+                    self.writer.usage(out, self.usage);
+                }
+                done(out);
+                self.has_output = true;
+                self.done = true;
+            }
+            "error" => return Err(self.error(ev.error)),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Emits the role chunk once, before anything else.
+    fn start(&mut self, out: &mut BytesMut) {
+        if !self.started {
+            self.started = true;
+            self.writer.role(out);
+        }
+    }
+
+    fn delta(&mut self, index: Option<usize>, delta: Option<Delta<'_>>, out: &mut BytesMut) {
+        let Some(d) = delta else { return };
+        match d.kind.as_deref() {
+            Some("text_delta") => {
+                if let Some(t) = d.text.filter(|t| !t.is_empty()) {
+                    self.start(out);
+                    self.writer.content(out, &t);
+                    self.has_output = true;
+                }
+            }
+            Some("input_json_delta") => {
+                let k = index.and_then(|i| self.tool_index.get(i).copied().flatten());
+                if let (Some(k), Some(p)) = (k, d.partial_json.filter(|p| !p.is_empty())) {
+                    self.writer.tool_call_args(out, k, &p);
+                }
+            }
+            Some("thinking_delta") => {
+                if let Some(t) = d.thinking.filter(|t| !t.is_empty()) {
+                    self.start(out);
+                    self.writer.reasoning(out, &t);
+                    self.has_output = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An `error` event, mapped like the equivalent HTTP error.
+    fn error(&self, body: Option<ErrorBody<'_>>) -> GatewayError {
+        let (kind, message) = body.map(|e| (e.kind, e.message)).unwrap_or((None, None));
+        let status = match kind.as_deref() {
+            Some("overloaded_error") => 529,
+            Some("rate_limit_error") => 429,
+            Some("invalid_request_error") => 400,
+            Some("timeout_error") => 504,
+            _ => 500,
+        };
+        let detail = match (kind, message) {
+            (Some(k), Some(m)) => format!("{m} ({k})"),
+            (_, Some(m)) => m.into_owned(),
+            (Some(k), None) => k.into_owned(),
+            (None, None) => "error event".to_string(),
+        };
+        crate::providers::upstream_error(&self.provider, status, Some(&detail), None)
+    }
+}
+
+#[cfg(test)]
+mod tests;

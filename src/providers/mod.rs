@@ -1,0 +1,262 @@
+//! Provider adapters behind one contract. Each provider kind lives in its own module and
+//! offers the same pure, synchronous functions:
+//!
+//! * `build_request`: OpenAI request → native request body + path (+ auth headers),
+//! * `decode_response`: native JSON → OpenAI `chat.completion` + [`Usage`],
+//! * a stream translator: native stream bytes → OpenAI SSE chunks,
+//! * `decode_error`: native error body → [`GatewayError`].
+//!
+//! [`ProviderKind`] is a closed enum, so dispatch is a `match`, not a `dyn` call.
+
+pub mod anthropic;
+pub mod openai;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+use crate::config::{ProviderKind, ProviderSettings};
+use crate::error::{ErrorKind, GatewayError};
+use crate::translate::Usage;
+use crate::translate::request::ChatRequest;
+use bytes::{Bytes, BytesMut};
+use pingora::http::RequestHeader;
+
+/// Per-request facts the translators need besides the request itself.
+#[derive(Debug, Clone)]
+pub struct TranslateCtx<'a> {
+    /// Configured provider name, for error messages.
+    pub provider: &'a str,
+    /// Gateway request id; OpenAI ids of translated responses derive from it.
+    pub request_id: &'a str,
+    /// `created` timestamp of the response.
+    pub created: u64,
+    /// The client asked for `stream_options.include_usage`.
+    pub include_usage: bool,
+}
+
+/// A native request ready to send.
+#[derive(Debug)]
+pub struct UpstreamRequest {
+    /// Path and query, including the base URL's path prefix.
+    pub path: String,
+    pub body: Bytes,
+}
+
+/// A decoded non-streaming response.
+#[derive(Debug)]
+pub struct DecodedResponse {
+    /// OpenAI `chat.completion` JSON.
+    pub body: Bytes,
+    pub usage: Usage,
+}
+
+/// Translates the OpenAI request for `provider`, asking it for `model`.
+pub fn build_request(
+    provider: &ProviderSettings,
+    req: &ChatRequest<'_>,
+    raw_body: &[u8],
+    model: &str,
+) -> Result<UpstreamRequest, GatewayError> {
+    match provider.kind {
+        ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
+        ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
+    }
+}
+
+/// Adds the provider's authentication and protocol headers.
+pub fn add_auth_headers(
+    provider: &ProviderSettings,
+    header: &mut RequestHeader,
+) -> Result<(), GatewayError> {
+    let res = match provider.kind {
+        ProviderKind::OpenAi => openai::add_headers(provider, header),
+        ProviderKind::Anthropic => anthropic::add_headers(provider, header),
+    };
+    res.map_err(|_| GatewayError::internal())
+}
+
+/// Translates a successful non-streaming response body.
+pub fn decode_response(
+    kind: ProviderKind,
+    body: &[u8],
+    ctx: &TranslateCtx<'_>,
+) -> Result<DecodedResponse, GatewayError> {
+    match kind {
+        ProviderKind::OpenAi => openai::decode_response(body),
+        ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
+    }
+}
+
+/// Translates a provider error response. `retry_after` comes from the response header.
+pub fn decode_error(
+    provider: &ProviderSettings,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<u64>,
+) -> GatewayError {
+    let message = match provider.kind {
+        ProviderKind::OpenAi => openai::error_message(body),
+        ProviderKind::Anthropic => anthropic::error_message(body),
+    };
+    upstream_error(&provider.name, status, message.as_deref(), retry_after)
+}
+
+/// Maps a provider HTTP status to what the client sees.
+///
+/// Client mistakes (400, 413, 422) keep their status. A provider refusing the gateway's own
+/// credentials (401/403) is a gateway-side fault, so the client gets 502 rather than a 401 that
+/// would blame its key. Overload (503, Anthropic's 529) becomes 503 with `retry-after`.
+pub fn upstream_error(
+    provider: &str,
+    status: u16,
+    message: Option<&str>,
+    retry_after: Option<u64>,
+) -> GatewayError {
+    let detail = message.unwrap_or("no error message");
+    let (client_status, kind) = match status {
+        400 | 422 => (400, ErrorKind::Upstream),
+        413 => (413, ErrorKind::PayloadTooLarge),
+        401 | 403 => (502, ErrorKind::UpstreamFailure),
+        404 => (404, ErrorKind::NotFound),
+        408 | 504 => (504, ErrorKind::Timeout),
+        429 => (429, ErrorKind::RateLimited),
+        503 | 529 => (503, ErrorKind::Overloaded),
+        s if s >= 500 => (502, ErrorKind::UpstreamFailure),
+        _ => (400, ErrorKind::Upstream),
+    };
+    let message = match status {
+        401 | 403 => {
+            format!("provider {provider} rejected the gateway's credentials ({status}): {detail}")
+        }
+        _ => format!("provider {provider} returned {status}: {detail}"),
+    };
+    let retry_after = match (retry_after, status) {
+        (Some(s), _) => Some(s),
+        (None, 429 | 503 | 529) => Some(1),
+        _ => None,
+    };
+    let mut e = GatewayError::new(client_status, kind, message).with_retry_after(retry_after);
+    if status == 429 {
+        e = e.with_code("rate_limit_exceeded");
+    }
+    e
+}
+
+/// Translates a native stream into OpenAI chunks, one state machine per provider kind.
+#[derive(Debug)]
+pub enum StreamTranslator {
+    OpenAi(openai::PassthroughStream),
+    Anthropic(anthropic::AnthropicStream),
+}
+
+/// What a fed chunk did to the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamState {
+    /// More events are expected.
+    Open,
+    /// The provider signalled the normal end; `out` holds the terminator.
+    Complete,
+}
+
+impl StreamTranslator {
+    /// A translator for `kind`.
+    pub fn new(kind: ProviderKind, ctx: &TranslateCtx<'_>, upstream_model: &str) -> Self {
+        match kind {
+            ProviderKind::OpenAi => StreamTranslator::OpenAi(openai::PassthroughStream::new(ctx)),
+            ProviderKind::Anthropic => {
+                StreamTranslator::Anthropic(anthropic::AnthropicStream::new(ctx, upstream_model))
+            }
+        }
+    }
+
+    /// Feeds upstream bytes, appending complete OpenAI SSE events to `out`.
+    /// An `Err` is a provider error event or a malformed stream: the stream must end.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
+        match self {
+            StreamTranslator::OpenAi(s) => s.feed(chunk, out),
+            StreamTranslator::Anthropic(s) => s.feed(chunk, out),
+        }
+    }
+
+    /// The upstream body ended cleanly: flushes what is left. An `Err` means the stream was
+    /// truncated (no terminal event).
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), GatewayError> {
+        match self {
+            StreamTranslator::OpenAi(s) => s.finish(out),
+            StreamTranslator::Anthropic(s) => s.finish(out),
+        }
+    }
+
+    /// True once the stream carried real output (content, tool call or finish), not just a
+    /// preamble: from then on an error can no longer be hidden by failing over.
+    pub fn has_output(&self) -> bool {
+        match self {
+            StreamTranslator::OpenAi(s) => s.has_output(),
+            StreamTranslator::Anthropic(s) => s.has_output(),
+        }
+    }
+
+    /// Usage seen so far (final once the stream completed).
+    pub fn usage(&self) -> Usage {
+        match self {
+            StreamTranslator::OpenAi(s) => s.usage(),
+            StreamTranslator::Anthropic(s) => s.usage(),
+        }
+    }
+}
+
+/// A stream that ended before its terminal event.
+pub fn truncated_stream(provider: &str) -> GatewayError {
+    GatewayError::new(
+        502,
+        ErrorKind::UpstreamFailure,
+        format!("provider {provider} ended the stream before it was complete"),
+    )
+    .with_code("stream_truncated")
+}
+
+/// A stream that cannot be parsed.
+pub fn malformed_stream(detail: impl std::fmt::Display) -> GatewayError {
+    GatewayError::new(
+        502,
+        ErrorKind::UpstreamFailure,
+        format!("malformed upstream stream: {detail}"),
+    )
+    .with_code("stream_malformed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Provider statuses map to client statuses; credentials failures never blame the client.
+    #[test]
+    fn status_mapping() {
+        let cases = [
+            (400, 400),
+            (401, 502),
+            (403, 502),
+            (404, 404),
+            (413, 413),
+            (429, 429),
+            (500, 502),
+            (502, 502),
+            (503, 503),
+            (504, 504),
+            (529, 503),
+        ];
+        for (up, client) in cases {
+            assert_eq!(
+                upstream_error("p", up, Some("m"), None).status,
+                client,
+                "{up}"
+            );
+        }
+        let e = upstream_error("anthropic", 529, Some("Overloaded"), None);
+        assert_eq!(
+            (e.status, e.retry_after, e.kind),
+            (503, Some(1), ErrorKind::Overloaded)
+        );
+        assert!(e.message.contains("anthropic") && e.message.contains("Overloaded"));
+        assert_eq!(upstream_error("p", 429, None, Some(7)).retry_after, Some(7));
+    }
+}

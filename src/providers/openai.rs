@@ -1,0 +1,371 @@
+//! `openai` kind: OpenAI and every OpenAI-compatible API, passed through with minimal work.
+//!
+//! The request body is forwarded byte for byte except two splices: `model` becomes the
+//! target's model, and streams ask for `stream_options.include_usage` so the gateway can
+//! account tokens (the usage chunk is dropped again if the client did not ask for it).
+//! Responses are forwarded unchanged; the gateway only reads `usage` on the way.
+
+use super::{
+    DecodedResponse, StreamState, TranslateCtx, UpstreamRequest, malformed_stream, truncated_stream,
+};
+use crate::config::ProviderSettings;
+use crate::error::GatewayError;
+use crate::stream::SseParser;
+use crate::translate::Usage;
+use crate::translate::request::ChatRequest;
+use crate::translate::response::done;
+use bytes::{Bytes, BytesMut};
+use pingora::http::RequestHeader;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Builds the pass-through request: the client's body with `model` (and, for streams,
+/// `stream_options`) spliced.
+pub fn build_request(
+    provider: &ProviderSettings,
+    req: &ChatRequest<'_>,
+    raw: &[u8],
+    model: &str,
+) -> Result<UpstreamRequest, GatewayError> {
+    let path = format!("{}/chat/completions", provider.endpoint.path_prefix);
+    let mut splices: Vec<(usize, usize, Vec<u8>)> = Vec::with_capacity(2);
+    if model != req.model() {
+        let span = req.model_span(raw).ok_or_else(GatewayError::internal)?;
+        let mut quoted = Vec::with_capacity(model.len() + 2);
+        crate::translate::response::push_json_str(&mut quoted, model);
+        splices.push((span.start, span.end, quoted));
+    }
+    if req.is_stream() && !req.include_usage() {
+        match req.stream_options_span(raw) {
+            Some(span) => {
+                let mut opts: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_slice(&raw[span.start..span.end]).unwrap_or_default();
+                opts.insert("include_usage".into(), serde_json::Value::Bool(true));
+                let bytes = serde_json::to_vec(&opts).map_err(|_| GatewayError::internal())?;
+                splices.push((span.start, span.end, bytes));
+            }
+            None => {
+                let open = raw
+                    .iter()
+                    .position(|b| *b == b'{')
+                    .ok_or_else(GatewayError::internal)?;
+                splices.push((
+                    open + 1,
+                    open + 1,
+                    br#""stream_options":{"include_usage":true},"#.to_vec(),
+                ));
+            }
+        }
+    }
+    splices.sort_by_key(|s| s.0);
+    let extra: usize = splices.iter().map(|s| s.2.len()).sum();
+    let mut body = Vec::with_capacity(raw.len() + extra);
+    let mut at = 0;
+    for (start, end, bytes) in splices {
+        body.extend_from_slice(&raw[at..start]);
+        body.extend_from_slice(&bytes);
+        at = end;
+    }
+    body.extend_from_slice(&raw[at..]);
+    Ok(UpstreamRequest {
+        path,
+        body: Bytes::from(body),
+    })
+}
+
+/// `Authorization: Bearer <key>` when a key is configured.
+pub fn add_headers(provider: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
+    if !provider.api_key.is_empty() {
+        h.insert_header(
+            "authorization",
+            format!("Bearer {}", provider.api_key.expose()),
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct UsageWire {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptDetailsWire>,
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionDetailsWire>,
+}
+
+#[derive(Deserialize)]
+struct PromptDetailsWire {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+    #[serde(default)]
+    cache_write_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CompletionDetailsWire {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+impl UsageWire {
+    fn to_usage(&self) -> Usage {
+        let p = self.prompt_tokens_details.as_ref();
+        Usage {
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            cached_tokens: p.and_then(|d| d.cached_tokens).unwrap_or(0),
+            cache_write_tokens: p.and_then(|d| d.cache_write_tokens).unwrap_or(0),
+            reasoning_tokens: self
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CompletionProbe<'a> {
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(borrow)]
+    choices: &'a RawValue,
+}
+
+/// Checks the completion is well-formed, reads its usage, and forwards it unchanged.
+pub fn decode_response(body: &[u8]) -> Result<DecodedResponse, GatewayError> {
+    let probe: CompletionProbe<'_> =
+        serde_json::from_slice(body).map_err(|e| malformed_response(&e))?;
+    if !probe.choices.get().starts_with('[') {
+        return Err(GatewayError::new(
+            502,
+            crate::error::ErrorKind::UpstreamFailure,
+            "upstream response has no choices array",
+        ));
+    }
+    Ok(DecodedResponse {
+        body: Bytes::copy_from_slice(body),
+        usage: probe.usage.map(|u| u.to_usage()).unwrap_or_default(),
+    })
+}
+
+fn malformed_response(e: &serde_json::Error) -> GatewayError {
+    GatewayError::new(
+        502,
+        crate::error::ErrorKind::UpstreamFailure,
+        format!("upstream returned an invalid chat completion: {e}"),
+    )
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope<'a> {
+    #[serde(borrow)]
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ErrorDetail<'a> {
+    Object {
+        #[serde(borrow, default)]
+        message: Option<Cow<'a, str>>,
+    },
+    Text(#[serde(borrow)] Cow<'a, str>),
+}
+
+impl ErrorDetail<'_> {
+    fn into_message(self) -> Option<String> {
+        match self {
+            ErrorDetail::Object { message } => message.map(Cow::into_owned),
+            ErrorDetail::Text(t) => Some(t.into_owned()),
+        }
+    }
+}
+
+/// The `error.message` of an OpenAI-style error body (or a short raw excerpt).
+pub fn error_message(body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<ErrorEnvelope<'_>>(body) {
+        Ok(env) => env.error.into_message(),
+        Err(_) => excerpt(body),
+    }
+}
+
+/// First 200 characters of a non-JSON error body.
+pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(200).collect())
+}
+
+#[derive(Deserialize)]
+struct ChunkProbe<'a> {
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(borrow, default)]
+    choices: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+/// Pass-through of an OpenAI-format stream: events are re-framed unchanged, usage is read,
+/// in-band errors and truncation are detected, and `[DONE]` is guaranteed at a clean end.
+#[derive(Debug)]
+pub struct PassthroughStream {
+    sse: SseParser,
+    st: Passthrough,
+}
+
+#[derive(Debug)]
+struct Passthrough {
+    provider: String,
+    client_wants_usage: bool,
+    usage: Usage,
+    saw_finish: bool,
+    saw_output: bool,
+    done: bool,
+}
+
+impl PassthroughStream {
+    /// The usage chunk is forwarded only if the client asked for it (it is always read).
+    pub fn new(ctx: &TranslateCtx<'_>) -> Self {
+        Self {
+            sse: SseParser::new(),
+            st: Passthrough {
+                provider: ctx.provider.to_string(),
+                client_wants_usage: ctx.include_usage,
+                usage: Usage::default(),
+                saw_finish: false,
+                saw_output: false,
+                done: false,
+            },
+        }
+    }
+
+    /// Feeds upstream bytes.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
+        if self.st.done {
+            return Ok(StreamState::Complete);
+        }
+        self.sse.feed(chunk);
+        while let Some(ev) = self.sse.next_event().map_err(malformed_stream)? {
+            self.st.event(ev.data, out)?;
+            if self.st.done {
+                return Ok(StreamState::Complete);
+            }
+        }
+        Ok(StreamState::Open)
+    }
+
+    /// End of the upstream body.
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), GatewayError> {
+        if !self.st.done {
+            if let Some(ev) = self.sse.finish().map_err(malformed_stream)? {
+                // A last event cut mid-way is a truncation, not a provider's malformed output.
+                if let Err(e) = self.st.event(ev.data, out) {
+                    return Err(if e.code.as_deref() == Some("stream_malformed") {
+                        truncated_stream(&self.st.provider)
+                    } else {
+                        e
+                    });
+                }
+            }
+        }
+        if !self.st.done && self.st.saw_finish {
+            // Some compatible servers omit `[DONE]`; the finish chunk proves completion.
+            done(out);
+            self.st.done = true;
+        }
+        if self.st.done {
+            Ok(())
+        } else {
+            Err(truncated_stream(&self.st.provider))
+        }
+    }
+
+    /// True once a content, tool-call or finish chunk went by.
+    pub fn has_output(&self) -> bool {
+        self.st.saw_output
+    }
+
+    /// Usage reported by the stream.
+    pub fn usage(&self) -> Usage {
+        self.st.usage
+    }
+}
+
+impl Passthrough {
+    /// Handles one `data:` payload.
+    fn event(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
+        let trimmed = data.trim();
+        if trimmed == "[DONE]" {
+            done(out);
+            self.done = true;
+            return Ok(());
+        }
+        if trimmed.is_empty() {
+            return Ok(());
+        }
+        let mut forward = true;
+        // `"usage":{` and `"error"` cannot occur inside JSON string values (quotes are escaped
+        // there), so these substring checks only match keys; most chunks skip the full parse.
+        if data.contains("\"usage\":{") || data.contains("\"error\"") {
+            let probe: ChunkProbe<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
+            if let Some(err) = probe.error {
+                let message = serde_json::from_str::<ErrorDetail<'_>>(err.get())
+                    .ok()
+                    .and_then(ErrorDetail::into_message);
+                return Err(
+                    super::upstream_error(&self.provider, 502, message.as_deref(), None)
+                        .with_code("upstream_stream_error"),
+                );
+            }
+            if let Some(u) = probe.usage {
+                self.usage = u.to_usage();
+                let empty_choices = probe.choices.is_none_or(|c| c.get().trim() == "[]");
+                forward = !empty_choices || self.client_wants_usage;
+            }
+        }
+        if data.contains("\"finish_reason\":\"") {
+            self.saw_finish = true;
+            self.saw_output = true;
+        } else if !self.saw_output && carries_output(data) {
+            self.saw_output = true;
+        }
+        if forward {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(data.as_bytes());
+            out.extend_from_slice(b"\n\n");
+        }
+        Ok(())
+    }
+}
+
+/// True when a chunk carries model output (text, reasoning, refusal or a tool call) rather
+/// than only the role preamble. Keys are matched with their quotes, which cannot occur
+/// unescaped inside string values.
+fn carries_output(data: &str) -> bool {
+    if data.contains("\"tool_calls\":[{") {
+        return true;
+    }
+    [
+        "\"content\":\"",
+        "\"reasoning_content\":\"",
+        "\"reasoning\":\"",
+        "\"refusal\":\"",
+    ]
+    .iter()
+    .any(|key| {
+        data.match_indices(key).any(|(i, _)| {
+            data.as_bytes()
+                .get(i + key.len())
+                .is_some_and(|b| *b != b'"')
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests;

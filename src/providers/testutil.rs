@@ -1,0 +1,143 @@
+//! Test helpers: run a stream translator over a transcript split at chosen byte offsets.
+
+use super::{StreamTranslator, TranslateCtx};
+use crate::config::ProviderKind;
+use bytes::BytesMut;
+use serde_json::Value;
+
+/// Context used by translator tests.
+pub fn ctx(include_usage: bool) -> TranslateCtx<'static> {
+    TranslateCtx {
+        provider: "test-provider",
+        request_id: "req1",
+        created: 1_700_000_000,
+        include_usage,
+    }
+}
+
+/// Outcome of translating a whole transcript.
+#[derive(Debug, PartialEq)]
+pub struct Run {
+    pub output: String,
+    pub error: Option<String>,
+}
+
+/// Translates `input` fed in pieces cut at `cuts` (sorted offsets), then finishes.
+pub fn run(kind: ProviderKind, include_usage: bool, input: &[u8], cuts: &[usize]) -> Run {
+    let mut t = StreamTranslator::new(kind, &ctx(include_usage), "requested-model");
+    let mut out = BytesMut::new();
+    let mut last = 0;
+    let mut error = None;
+    for &c in cuts.iter().chain(std::iter::once(&input.len())) {
+        let c = c.clamp(last, input.len());
+        if let Err(e) = t.feed(&input[last..c], &mut out) {
+            error = Some(e.to_string());
+            break;
+        }
+        last = c;
+    }
+    if error.is_none() {
+        if let Err(e) = t.finish(&mut out) {
+            error = Some(e.to_string());
+        }
+    }
+    Run {
+        output: String::from_utf8(out.to_vec()).expect("translator output must be UTF-8"),
+        error,
+    }
+}
+
+/// Splits translator output into parsed chunk objects, checking the SSE framing.
+/// Returns the chunks and whether the stream ended with `[DONE]`.
+pub fn chunks(output: &str) -> (Vec<Value>, bool) {
+    let mut done = false;
+    let mut out = Vec::new();
+    for event in output.split_terminator("\n\n") {
+        let data = event
+            .strip_prefix("data: ")
+            .unwrap_or_else(|| panic!("bad frame: {event:?}"));
+        assert!(!done, "data after [DONE]");
+        if data == "[DONE]" {
+            done = true;
+        } else {
+            out.push(
+                serde_json::from_str(data)
+                    .unwrap_or_else(|e| panic!("invalid chunk JSON {data}: {e}")),
+            );
+        }
+    }
+    assert!(
+        output.is_empty() || output.ends_with("\n\n"),
+        "output must end on an event boundary"
+    );
+    (out, done)
+}
+
+/// What a client assembling the OpenAI stream would end up with.
+#[derive(Debug, Default, PartialEq)]
+pub struct Assembled {
+    pub content: String,
+    pub reasoning: String,
+    /// (id, name, arguments) per tool call index.
+    pub tool_calls: Vec<(String, String, String)>,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Value>,
+}
+
+/// Assembles chunks the way the OpenAI SDK does.
+pub fn assemble(chunks: &[Value]) -> Assembled {
+    let mut a = Assembled::default();
+    for c in chunks {
+        if let Some(u) = c.get("usage").filter(|u| !u.is_null()) {
+            a.usage = Some(u.clone());
+        }
+        let Some(choice) = c["choices"].get(0) else {
+            continue;
+        };
+        let d = &choice["delta"];
+        if let Some(t) = d["content"].as_str() {
+            a.content.push_str(t);
+        }
+        if let Some(t) = d["reasoning_content"].as_str() {
+            a.reasoning.push_str(t);
+        }
+        for tc in d["tool_calls"].as_array().into_iter().flatten() {
+            let i = tc["index"].as_u64().expect("tool call index") as usize;
+            if i == a.tool_calls.len() {
+                let id = tc["id"].as_str().expect("first fragment carries id");
+                let name = tc["function"]["name"]
+                    .as_str()
+                    .expect("first fragment carries name");
+                a.tool_calls.push((id.into(), name.into(), String::new()));
+            }
+            a.tool_calls[i]
+                .2
+                .push_str(tc["function"]["arguments"].as_str().unwrap_or(""));
+        }
+        if let Some(f) = choice["finish_reason"].as_str() {
+            a.finish_reason = Some(f.to_string());
+        }
+    }
+    a
+}
+
+/// Asserts that every single split point gives the output of the unsplit transcript.
+pub fn assert_split_invariant(kind: ProviderKind, include_usage: bool, input: &[u8]) -> Run {
+    let whole = run(kind, include_usage, input, &[]);
+    for i in 0..=input.len() {
+        assert_eq!(
+            run(kind, include_usage, input, &[i]),
+            whole,
+            "split at byte {i}"
+        );
+    }
+    for i in (0..input.len()).step_by(7) {
+        let cuts: Vec<usize> = (i..input.len()).step_by(3).collect();
+        assert_eq!(
+            run(kind, include_usage, input, &cuts),
+            whole,
+            "3-byte pieces from {i}"
+        );
+    }
+    whole
+}
