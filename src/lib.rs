@@ -1,0 +1,40 @@
+//! # Switchyard
+//!
+//! A self-hosted AI API gateway on Cloudflare Pingora: applications speak the OpenAI API to one
+//! endpoint; Switchyard authenticates them, picks a provider, translates the request into that
+//! provider's native API and translates the answer back in flight, streams included.
+//!
+//! ## Request flow: which Pingora phase calls which module
+//!
+//! | Pingora phase | Module | Does |
+//! |---|---|---|
+//! | `new_ctx` | [`proxy::ctx`], [`lifecycle`] | per-request state; counts the request in flight |
+//! | `request_filter` | [`proxy`] | path and method dispatch, then everything below, then returns `Ok(true)` |
+//! | ↳ auth | [`auth`] | Bearer / `x-api-key` → hashed key lookup, constant-time compare |
+//! | ↳ body | [`proxy::body`] | bounded read of the whole body (any size up to the limit; 413 beyond) |
+//! | ↳ parse | [`translate::request`] | lazy OpenAI request envelope; typed views on demand |
+//! | ↳ route | [`routing`] | route match → weighted target order + fallbacks; [`routing::balancer`] picks a healthy endpoint |
+//! | ↳ translate | [`providers`] | OpenAI → native request (`openai` pass-through splice, `anthropic` Messages) |
+//! | ↳ attempt | [`proxy::upstream`] | Pingora pooled `Connector`: send, read header, classify, fail over before the first byte |
+//! | ↳ relay | [`proxy::relay`], [`stream`] | incremental SSE framing + per-provider state machine → OpenAI chunks |
+//! | `upstream_peer` | [`proxy`] | never reached (handler mode) |
+//! | `fail_to_proxy` | [`proxy`], [`error`] | OpenAI-shaped 500 for unexpected failures |
+//! | `logging` | [`metrics`], [`access_log`] | Prometheus series and one JSON access-log line; never awaits |
+//!
+//! Background services ([`server`]): per-provider load balancers with DNS discovery and
+//! health checks, the access-log writer, the shutdown watcher; the admin listener ([`admin`])
+//! serves `/metrics` and `/healthz`.
+
+pub mod access_log;
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod lifecycle;
+pub mod metrics;
+pub mod providers;
+pub mod proxy;
+pub mod routing;
+pub mod server;
+pub mod stream;
+pub mod translate;

@@ -1,0 +1,79 @@
+//! Process lifecycle: counts requests in flight and ends a graceful shutdown as soon as they
+//! are done.
+//!
+//! Pingora's SIGTERM handling stops the listeners, then sleeps the whole grace period even when
+//! nothing is running. [`ShutdownWatcher`] watches the same shutdown signal, waits until the
+//! in-flight count reaches zero (or the grace period ends), flushes the access log and exits, so
+//! `systemctl stop` takes as long as the last request needs and no longer.
+
+use crate::access_log::AccessLog;
+use crate::metrics::METRICS;
+use async_trait::async_trait;
+use pingora::server::ShutdownWatch;
+use pingora::services::background::BackgroundService;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Shared count of requests in flight.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// Counts a new request until the guard drops.
+    pub fn enter(&self) -> InFlightGuard {
+        self.0.fetch_add(1, Ordering::AcqRel);
+        METRICS.active_requests.inc();
+        InFlightGuard(self.0.clone())
+    }
+
+    /// Requests in flight now.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// Decrements the in-flight count when the request context is dropped (also on panic).
+#[derive(Debug)]
+pub struct InFlightGuard(Arc<AtomicUsize>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+        METRICS.active_requests.dec();
+    }
+}
+
+/// Ends the process once a graceful shutdown has drained.
+pub struct ShutdownWatcher {
+    pub in_flight: InFlight,
+    pub access_log: AccessLog,
+    pub grace: Duration,
+}
+
+#[async_trait]
+impl BackgroundService for ShutdownWatcher {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                return;
+            }
+        }
+        let started = Instant::now();
+        log::info!(
+            "shutdown: waiting for {} request(s) in flight (grace period {:?})",
+            self.in_flight.count(),
+            self.grace
+        );
+        while self.in_flight.count() > 0 && started.elapsed() < self.grace {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left = self.in_flight.count();
+        if left > 0 {
+            log::warn!("shutdown: grace period over with {left} request(s) still in flight");
+        }
+        self.access_log.flush(Duration::from_secs(2)).await;
+        log::info!("shutdown complete after {:?}", started.elapsed());
+        std::process::exit(0);
+    }
+}

@@ -1,0 +1,158 @@
+//! Prometheus metrics in the default registry (the one `prometheus` 0.14 crate that Pingora's
+//! Prometheus service reads), rendered by the admin listener at `/metrics`.
+//!
+//! Labels are bounded: route, provider and status come from config or code; model names a
+//! client can choose (`provider/model`) pass through [`model_label`], which caps distinct values.
+
+use parking_lot::RwLock;
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    exponential_buckets,
+};
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// Most distinct model label values before new ones are reported as `other`.
+const MAX_MODEL_LABELS: usize = 500;
+
+/// All gateway metrics.
+pub struct Metrics {
+    pub requests: IntCounterVec,
+    pub request_duration: HistogramVec,
+    pub ttfb: HistogramVec,
+    pub overhead: Histogram,
+    pub tokens: IntCounterVec,
+    pub upstream_attempts: IntCounterVec,
+    pub failovers: IntCounter,
+    pub stream_errors: IntCounterVec,
+    pub active_requests: IntGauge,
+    pub access_log_dropped: IntCounter,
+}
+
+/// The process-wide metrics.
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::register);
+
+impl Metrics {
+    #[expect(
+        clippy::expect_used,
+        reason = "static metric definitions; a bad name is a bug caught by the unit test"
+    )]
+    fn register() -> Self {
+        let latency = exponential_buckets(0.0005, 2.0, 20).expect("valid buckets");
+        let small = exponential_buckets(0.00002, 2.0, 16).expect("valid buckets");
+        let reg = |c: Box<dyn prometheus::core::Collector>| {
+            // Registering twice (tests creating several gateways) is harmless.
+            let _ = prometheus::register(c);
+        };
+        let m = Metrics {
+            requests: IntCounterVec::new(
+                Opts::new("switchyard_requests_total", "Requests by route, provider, model and HTTP status"),
+                &["route", "provider", "model", "status"],
+            )
+            .expect("metric"),
+            request_duration: HistogramVec::new(
+                HistogramOpts::new("switchyard_request_duration_seconds", "Total request latency, first request byte to last response byte")
+                    .buckets(latency.clone()),
+                &["route", "provider"],
+            )
+            .expect("metric"),
+            ttfb: HistogramVec::new(
+                HistogramOpts::new("switchyard_time_to_first_byte_seconds", "Time until the first response body byte reached the client")
+                    .buckets(latency),
+                &["provider", "stream"],
+            )
+            .expect("metric"),
+            overhead: Histogram::with_opts(
+                HistogramOpts::new("switchyard_gateway_overhead_seconds", "Latency added by the gateway: total minus time waiting on providers and on the client's request body")
+                    .buckets(small),
+            )
+            .expect("metric"),
+            tokens: IntCounterVec::new(
+                Opts::new("switchyard_tokens_total", "Tokens by provider, model and type (prompt, completion, cached, cache_write, reasoning)"),
+                &["provider", "model", "type"],
+            )
+            .expect("metric"),
+            upstream_attempts: IntCounterVec::new(
+                Opts::new("switchyard_upstream_attempts_total", "Provider attempts by outcome"),
+                &["provider", "outcome"],
+            )
+            .expect("metric"),
+            failovers: IntCounter::new("switchyard_failovers_total", "Requests answered by a target other than the first tried").expect("metric"),
+            stream_errors: IntCounterVec::new(
+                Opts::new("switchyard_stream_errors_total", "Streams that ended with an in-band error after the response started"),
+                &["provider", "kind"],
+            )
+            .expect("metric"),
+            active_requests: IntGauge::new("switchyard_active_requests", "Requests in flight").expect("metric"),
+            access_log_dropped: IntCounter::new("switchyard_access_log_dropped_total", "Access log lines dropped because the writer fell behind")
+                .expect("metric"),
+        };
+        reg(Box::new(m.requests.clone()));
+        reg(Box::new(m.request_duration.clone()));
+        reg(Box::new(m.ttfb.clone()));
+        reg(Box::new(m.overhead.clone()));
+        reg(Box::new(m.tokens.clone()));
+        reg(Box::new(m.upstream_attempts.clone()));
+        reg(Box::new(m.failovers.clone()));
+        reg(Box::new(m.stream_errors.clone()));
+        reg(Box::new(m.active_requests.clone()));
+        reg(Box::new(m.access_log_dropped.clone()));
+        m
+    }
+}
+
+static MODEL_LABELS: LazyLock<RwLock<HashSet<String>>> =
+    LazyLock::new(|| RwLock::new(HashSet::new()));
+
+/// `model` as a label value, or `other` once too many distinct models were seen.
+pub fn model_label(model: &str) -> String {
+    if MODEL_LABELS.read().contains(model) {
+        return model.to_string();
+    }
+    let mut set = MODEL_LABELS.write();
+    if set.len() < MAX_MODEL_LABELS || set.contains(model) {
+        set.insert(model.to_string());
+        model.to_string()
+    } else {
+        "other".to_string()
+    }
+}
+
+/// Renders the default registry in the Prometheus text format.
+pub fn render() -> Vec<u8> {
+    use prometheus::Encoder;
+    LazyLock::force(&METRICS);
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let _ = prometheus::TextEncoder::new().encode(&prometheus::gather(), &mut buf);
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// All metrics register and render.
+    #[test]
+    fn metrics_render() {
+        METRICS
+            .requests
+            .with_label_values(&["r", "p", "m", "200"])
+            .inc();
+        METRICS.overhead.observe(0.0001);
+        let text = String::from_utf8(render()).unwrap();
+        assert!(text.contains(
+            "switchyard_requests_total{model=\"m\",provider=\"p\",route=\"r\",status=\"200\"}"
+        ));
+        assert!(text.contains("switchyard_gateway_overhead_seconds_bucket"));
+    }
+
+    /// Model labels are capped.
+    #[test]
+    fn model_labels_are_bounded() {
+        for i in 0..(MAX_MODEL_LABELS + 20) {
+            let _ = model_label(&format!("model-{i}"));
+        }
+        assert_eq!(model_label("brand-new-model"), "other");
+        assert_eq!(model_label("model-3"), "model-3");
+    }
+}

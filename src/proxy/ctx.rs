@@ -1,0 +1,119 @@
+//! Per-request state, created by `new_ctx`, filled by the handlers, read by `logging`.
+
+use crate::auth::Principal;
+use crate::config::ProviderSettings;
+use crate::error::ErrorKind;
+use crate::lifecycle::InFlightGuard;
+use crate::proxy::Snapshot;
+use crate::translate::Usage;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Which API a request addressed (a bounded label for logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endpoint {
+    #[default]
+    Unknown,
+    Health,
+    Models,
+    ChatCompletions,
+}
+
+/// Everything known about one request.
+#[derive(Debug)]
+pub struct RequestCtx {
+    pub start: Instant,
+    pub request_id: String,
+    pub endpoint: Endpoint,
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub principal: Option<Principal>,
+    pub route: Option<String>,
+    /// The provider of the last attempt (the one that answered, on success).
+    pub provider: Option<Arc<ProviderSettings>>,
+    pub requested_model: Option<String>,
+    pub served_model: Option<String>,
+    pub stream: bool,
+    pub attempts: u32,
+    pub status: u16,
+    pub error: Option<ErrorKind>,
+    pub usage: Usage,
+    /// When the first response body byte was written to the client.
+    pub first_byte: Option<Instant>,
+    /// Time spent waiting on providers, over all attempts.
+    pub upstream_time: Duration,
+    /// Time spent reading the client's request body.
+    pub body_time: Duration,
+    /// The request body was read completely (or there was none).
+    pub body_consumed: bool,
+    _in_flight: InFlightGuard,
+}
+
+impl RequestCtx {
+    /// A fresh context counted as in flight until dropped.
+    pub fn new(in_flight: InFlightGuard) -> Self {
+        Self {
+            start: Instant::now(),
+            request_id: String::new(),
+            endpoint: Endpoint::Unknown,
+            snapshot: None,
+            principal: None,
+            route: None,
+            provider: None,
+            requested_model: None,
+            served_model: None,
+            stream: false,
+            attempts: 0,
+            status: 0,
+            error: None,
+            usage: Usage::default(),
+            first_byte: None,
+            upstream_time: Duration::ZERO,
+            body_time: Duration::ZERO,
+            body_consumed: false,
+            _in_flight: in_flight,
+        }
+    }
+
+    /// Name of the provider that served (or last failed), for headers and logs.
+    pub fn provider_name(&self) -> Option<&str> {
+        self.provider.as_deref().map(|p| p.name.as_str())
+    }
+
+    /// Latency the gateway itself added: total minus provider and request-body time.
+    pub fn overhead(&self) -> Duration {
+        self.start
+            .elapsed()
+            .saturating_sub(self.upstream_time)
+            .saturating_sub(self.body_time)
+    }
+}
+
+/// A request id from the client's `x-request-id` if it is safe to echo, else a new one.
+pub fn request_id(client: Option<&[u8]>) -> String {
+    if let Some(id) = client.filter(|id| {
+        (1..=128).contains(&id.len())
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    }) {
+        return String::from_utf8_lossy(id).into_owned();
+    }
+    let mut rng = fastrand::Rng::new();
+    format!("{:016x}{:08x}", rng.u64(..), rng.u32(..))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Safe client ids are echoed; unsafe ones are replaced.
+    #[test]
+    fn request_ids() {
+        assert_eq!(request_id(Some(b"abc-123.X_y")), "abc-123.X_y");
+        for bad in [&b""[..], b"a b", b"a\r\nb", &[b'x'; 200]] {
+            let id = request_id(Some(bad));
+            assert_eq!(id.len(), 24, "{bad:?}");
+        }
+        assert_ne!(request_id(None), request_id(None));
+    }
+}

@@ -1,0 +1,139 @@
+//! `POST /v1/chat/completions`: read and parse the body, plan the targets, then try them in
+//! order until one commits, failing over on anything that happened before the first byte.
+
+use super::ctx::RequestCtx;
+use super::upstream::{Attempt, Outcome};
+use super::{Fail, GatewayState, Snapshot, body, relay};
+use crate::error::GatewayError;
+use crate::metrics::{METRICS, model_label};
+use crate::providers::{self, TranslateCtx};
+use crate::translate::request::ChatRequest;
+use crate::translate::unix_now;
+use pingora::proxy::Session;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Handles a chat completion end to end.
+pub async fn chat(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), Fail> {
+    let server = &snapshot.config.server;
+    let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
+    ctx.body_time = body_time;
+    ctx.body_consumed = true;
+    let req = ChatRequest::parse(&raw)?;
+    ctx.requested_model = Some(req.model().to_string());
+    ctx.stream = req.is_stream();
+    let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    ctx.route = plan.route.map(str::to_string);
+    let deadline = ctx.start + server.request_timeout;
+    let request_id = ctx.request_id.clone();
+    let translate = TranslateCtx {
+        provider: "",
+        request_id: &request_id,
+        created: unix_now(),
+        include_usage: req.include_usage(),
+    };
+    let healthy_exists = plan
+        .targets
+        .iter()
+        .any(|t| snapshot.upstreams.is_healthy(t.provider));
+    let mut last_error: Option<GatewayError> = None;
+    for target in &plan.targets {
+        if ctx.attempts >= server.max_attempts {
+            break;
+        }
+        let provider = &snapshot.config.providers[target.provider];
+        if healthy_exists && !snapshot.upstreams.is_healthy(target.provider) {
+            METRICS
+                .upstream_attempts
+                .with_label_values(&[provider.name.as_str(), "skipped_unhealthy"])
+                .inc();
+            continue;
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        // A request the provider's translator refuses is the client's error: no failover.
+        let upstream_request = providers::build_request(provider, &req, &raw, target.model)?;
+        ctx.attempts += 1;
+        ctx.provider = Some(provider.clone());
+        ctx.served_model = Some(target.model.to_string());
+        let attempt_ctx = TranslateCtx {
+            provider: &provider.name,
+            ..translate.clone()
+        };
+        let attempt = Attempt {
+            connector: &state.connector,
+            snapshot,
+            provider_id: target.provider,
+            provider,
+            model: target.model,
+            request: &upstream_request,
+            stream: req.is_stream(),
+            deadline,
+            translate: &attempt_ctx,
+        };
+        let started = Instant::now();
+        let outcome = attempt.run().await;
+        ctx.upstream_time += started.elapsed();
+        let label = match &outcome {
+            Outcome::Failed { label, .. } => *label,
+            _ => "ok",
+        };
+        METRICS
+            .upstream_attempts
+            .with_label_values(&[provider.name.as_str(), label])
+            .inc();
+        match outcome {
+            Outcome::Complete { body, usage } => {
+                ctx.usage = usage;
+                note_failover(ctx);
+                return relay::complete(session, ctx, body).await;
+            }
+            Outcome::Stream(open) => {
+                note_failover(ctx);
+                return relay::stream(
+                    session,
+                    ctx,
+                    &state.connector,
+                    open,
+                    provider.timeouts.stream_idle,
+                )
+                .await;
+            }
+            Outcome::Failed {
+                error, retryable, ..
+            } => {
+                log::info!(
+                    "request {}: attempt {} at {} ({}) failed: {error}",
+                    ctx.request_id,
+                    ctx.attempts,
+                    provider.name,
+                    model_label(target.model)
+                );
+                if !retryable {
+                    return Err(Fail::Respond(error));
+                }
+                last_error = Some(error);
+            }
+        }
+    }
+    Err(Fail::Respond(last_error.unwrap_or_else(|| {
+        GatewayError::new(
+            503,
+            crate::error::ErrorKind::NoProvider,
+            "no provider could take the request before the deadline",
+        )
+        .with_retry_after(Some(1))
+    })))
+}
+
+fn note_failover(ctx: &RequestCtx) {
+    if ctx.attempts > 1 {
+        METRICS.failovers.inc();
+    }
+}

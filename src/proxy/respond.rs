@@ -1,0 +1,82 @@
+//! Writing gateway responses: the shared headers, JSON bodies and OpenAI-shaped errors.
+//!
+//! Every response carries `x-request-id`; routed ones add `x-switchyard-provider`,
+//! `x-switchyard-attempts`, `x-switchyard-route` and `x-switchyard-model`.
+
+use super::ctx::RequestCtx;
+use crate::error::GatewayError;
+use bytes::Bytes;
+use pingora::http::ResponseHeader;
+use pingora::proxy::Session;
+
+/// A response header with the gateway's common headers.
+pub fn header(
+    status: u16,
+    ctx: &RequestCtx,
+    content_type: &str,
+    content_length: Option<usize>,
+) -> pingora::Result<ResponseHeader> {
+    let mut h = ResponseHeader::build(status, Some(8))?;
+    h.insert_header("content-type", content_type)?;
+    if let Some(n) = content_length {
+        h.insert_header("content-length", n.to_string())?;
+    }
+    h.insert_header("x-request-id", ctx.request_id.as_str())?;
+    if let Some(p) = ctx.provider_name() {
+        h.insert_header("x-switchyard-provider", p)?;
+    }
+    if ctx.attempts > 0 {
+        h.insert_header("x-switchyard-attempts", ctx.attempts.to_string())?;
+    }
+    if let Some(r) = &ctx.route {
+        h.insert_header("x-switchyard-route", r.as_str())?;
+    }
+    if let Some(m) = ctx
+        .served_model
+        .as_deref()
+        .and_then(|m| http::HeaderValue::from_str(m).ok())
+    {
+        h.insert_header("x-switchyard-model", m)?;
+    }
+    Ok(h)
+}
+
+/// Writes a complete JSON response.
+pub async fn json(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    status: u16,
+    body: Bytes,
+    extra: &[(&'static str, String)],
+) -> pingora::Result<()> {
+    let mut h = header(status, ctx, "application/json", Some(body.len()))?;
+    for (k, v) in extra {
+        h.insert_header(*k, v.as_str())?;
+    }
+    if !ctx.body_consumed {
+        // The client may still be sending (or waiting to send) a body we will not read.
+        session.set_keepalive(None);
+    }
+    ctx.status = status;
+    session.write_response_header(Box::new(h), false).await?;
+    ctx.first_byte.get_or_insert_with(std::time::Instant::now);
+    session.write_response_body(Some(body), true).await
+}
+
+/// Writes `err` as an OpenAI error response.
+pub async fn error(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    err: &GatewayError,
+) -> pingora::Result<()> {
+    ctx.error = Some(err.kind);
+    let mut extra: Vec<(&'static str, String)> = Vec::with_capacity(2);
+    if let Some(s) = err.retry_after {
+        extra.push(("retry-after", s.to_string()));
+    }
+    if ctx.attempts > 1 && (err.status == 429 || err.status >= 500) {
+        // The gateway already retried across providers; SDK retries would multiply the load.
+        extra.push(("x-should-retry", "false".to_string()));
+    }
+    json(session, ctx, err.status, err.body(), &extra).await
+}

@@ -1,0 +1,384 @@
+//! One attempt at one provider, through Pingora's pooled connector.
+//!
+//! An attempt succeeds only once there is something safe to commit to the client: a complete,
+//! translated non-streaming body, or a stream that produced real output. Everything before that
+//! (connect errors, timeouts, 429/5xx, an error event as the first stream event, a stream that
+//! ends before any output) is a [`Outcome::Failed`] the dispatcher may fail over from, because
+//! nothing has reached the client yet.
+
+use super::Snapshot;
+use crate::config::{ProviderId, ProviderSettings};
+use crate::error::{ErrorKind, GatewayError};
+use crate::providers::{self, StreamState, StreamTranslator, TranslateCtx, UpstreamRequest};
+use crate::translate::Usage;
+use bytes::{Bytes, BytesMut};
+use pingora::connectors::http::Connector;
+use pingora::http::RequestHeader;
+use pingora::protocols::http::client::HttpSession;
+use pingora::upstreams::peer::HttpPeer;
+use std::time::{Duration, Instant};
+
+/// Largest non-streaming response accepted from a provider.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest error body read for its message.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// How long pooled upstream connections may idle.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything one attempt needs.
+pub struct Attempt<'a> {
+    pub connector: &'a Connector,
+    pub snapshot: &'a Snapshot,
+    pub provider_id: ProviderId,
+    pub provider: &'a ProviderSettings,
+    pub model: &'a str,
+    pub request: &'a UpstreamRequest,
+    pub stream: bool,
+    /// Overall request deadline (across attempts).
+    pub deadline: Instant,
+    pub translate: &'a TranslateCtx<'a>,
+}
+
+/// A stream that produced output and is ready to be relayed.
+pub struct OpenStream {
+    pub upstream: HttpSession,
+    pub peer: HttpPeer,
+    pub translator: StreamTranslator,
+    /// Translated bytes not yet sent to the client.
+    pub pending: BytesMut,
+    /// The provider already signalled the end of the stream.
+    pub complete: bool,
+}
+
+/// Result of an attempt.
+pub enum Outcome {
+    /// A translated non-streaming response.
+    Complete { body: Bytes, usage: Usage },
+    /// A stream to relay.
+    Stream(Box<OpenStream>),
+    /// Nothing was committed; `retryable` says whether another target may be tried.
+    Failed {
+        error: GatewayError,
+        retryable: bool,
+        label: &'static str,
+    },
+}
+
+fn failed(error: GatewayError, label: &'static str) -> Outcome {
+    Outcome::Failed {
+        error,
+        retryable: true,
+        label,
+    }
+}
+
+impl Attempt<'_> {
+    /// Runs the attempt.
+    pub async fn run(&self) -> Outcome {
+        let started = Instant::now();
+        let first_byte_by = (started + self.provider.timeouts.first_byte).min(self.deadline);
+        let name = &self.provider.name;
+        let addr = match tokio::time::timeout(
+            self.provider.timeouts.connect,
+            self.snapshot.upstreams.address(self.provider_id),
+        )
+        .await
+        {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                return failed(
+                    unreachable(
+                        name,
+                        &format!("cannot resolve {}: {e}", self.provider.endpoint.host),
+                    ),
+                    "connect_error",
+                );
+            }
+            Err(_) => {
+                return failed(
+                    unreachable(name, "address resolution timed out"),
+                    "connect_error",
+                );
+            }
+        };
+        let peer = self.peer(addr);
+        let header = match self.header() {
+            Ok(h) => h,
+            Err(_) => {
+                return Outcome::Failed {
+                    error: GatewayError::internal(),
+                    retryable: false,
+                    label: "internal",
+                };
+            }
+        };
+        let mut upstream = match self.send(&peer, header, first_byte_by).await {
+            Ok(s) => s,
+            Err(outcome) => return outcome,
+        };
+        let Some(resp) = upstream.response_header() else {
+            return failed(unreachable(name, "no response header"), "connect_error");
+        };
+        let status = resp.status.as_u16();
+        if !(200..300).contains(&status) {
+            let retry_after = retry_after(resp);
+            let body = read_capped(
+                &mut upstream,
+                MAX_ERROR_BODY,
+                Instant::now() + Duration::from_secs(5),
+            )
+            .await
+            .unwrap_or_default();
+            if upstream.response_done() {
+                self.connector
+                    .release_http_session(upstream, &peer, Some(POOL_IDLE))
+                    .await;
+            }
+            let error = providers::decode_error(self.provider, status, &body, retry_after);
+            let retryable = matches!(status, 401 | 403 | 404 | 408 | 409 | 429) || status >= 500;
+            let label = match status {
+                429 => "status_429",
+                s if s >= 500 => "status_5xx",
+                _ => "status_4xx",
+            };
+            return Outcome::Failed {
+                error,
+                retryable,
+                label,
+            };
+        }
+        if self.stream {
+            self.open_stream(upstream, peer, first_byte_by).await
+        } else {
+            self.complete(upstream, peer).await
+        }
+    }
+
+    fn peer(&self, addr: std::net::SocketAddr) -> HttpPeer {
+        let e = &self.provider.endpoint;
+        let mut peer = HttpPeer::new(
+            addr,
+            e.tls,
+            if e.tls { e.host.clone() } else { String::new() },
+        );
+        peer.options.connection_timeout = Some(self.provider.timeouts.connect);
+        peer.options.total_connection_timeout = Some(self.provider.timeouts.connect * 2);
+        peer.options.idle_timeout = Some(POOL_IDLE);
+        peer
+    }
+
+    fn header(&self) -> pingora::Result<RequestHeader> {
+        let p = self.provider;
+        let mut h = RequestHeader::build("POST", self.request.path.as_bytes(), Some(12))?;
+        h.insert_header("host", p.endpoint.authority.as_str())?;
+        h.insert_header("content-type", "application/json")?;
+        h.insert_header("content-length", self.request.body.len().to_string())?;
+        h.insert_header(
+            "accept",
+            if self.stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        )?;
+        h.insert_header("accept-encoding", "identity")?;
+        h.insert_header(
+            "user-agent",
+            concat!("switchyard/", env!("CARGO_PKG_VERSION")),
+        )?;
+        for (k, v) in &p.headers {
+            h.insert_header(k.clone(), v.clone())?;
+        }
+        providers::add_auth_headers(p, &mut h)
+            .map_err(|_| pingora::Error::new_str("auth header"))?;
+        Ok(h)
+    }
+
+    /// Connects (pooled), sends the request and reads the response header. A pooled
+    /// connection the provider had already closed is replaced once on a fresh one.
+    async fn send(
+        &self,
+        peer: &HttpPeer,
+        header: RequestHeader,
+        by: Instant,
+    ) -> Result<HttpSession, Outcome> {
+        let name = &self.provider.name;
+        for retry_stale in [true, false] {
+            let (mut session, reused) = match self.connector.get_http_session(peer).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let label = if e.etype().as_str().contains("Timedout") {
+                        "timeout"
+                    } else {
+                        "connect_error"
+                    };
+                    return Err(failed(unreachable(name, &e.to_string()), label));
+                }
+            };
+            let remaining = by.saturating_duration_since(Instant::now());
+            session.set_write_timeout(Some(WRITE_TIMEOUT));
+            session.set_read_timeout(Some(remaining.max(Duration::from_millis(1))));
+            let exchange = async {
+                session
+                    .write_request_header(Box::new(header.clone()))
+                    .await?;
+                session
+                    .write_request_body(self.request.body.clone(), true)
+                    .await?;
+                session.finish_request_body().await?;
+                session.read_response_header().await
+            };
+            match tokio::time::timeout(remaining, exchange).await {
+                Ok(Ok(())) => return Ok(session),
+                Ok(Err(_)) if reused && retry_stale => continue,
+                Ok(Err(e)) => {
+                    return Err(failed(unreachable(name, &e.to_string()), "connect_error"));
+                }
+                Err(_) => return Err(failed(first_byte_timeout(name), "timeout")),
+            }
+        }
+        Err(failed(
+            unreachable(name, "connection closed"),
+            "connect_error",
+        ))
+    }
+
+    async fn complete(&self, mut upstream: HttpSession, peer: HttpPeer) -> Outcome {
+        let name = &self.provider.name;
+        let body = match read_capped(&mut upstream, MAX_RESPONSE_BYTES, self.deadline).await {
+            Ok(b) => b,
+            Err(e) => return failed(e.with_provider(name), "read_error"),
+        };
+        if upstream.response_done() {
+            self.connector
+                .release_http_session(upstream, &peer, Some(POOL_IDLE))
+                .await;
+        }
+        match providers::decode_response(self.provider.kind, &body, self.translate) {
+            Ok(d) => Outcome::Complete {
+                body: d.body,
+                usage: d.usage,
+            },
+            Err(e) => failed(e, "invalid_response"),
+        }
+    }
+
+    /// Reads the stream until it carries real output (or ends), so failures before the first
+    /// token can still fail over.
+    async fn open_stream(&self, mut upstream: HttpSession, peer: HttpPeer, by: Instant) -> Outcome {
+        let name = &self.provider.name;
+        let mut translator = StreamTranslator::new(self.provider.kind, self.translate, self.model);
+        let mut pending = BytesMut::with_capacity(4096);
+        let mut complete = false;
+        while !translator.has_output() && !complete {
+            let remaining = by.saturating_duration_since(Instant::now());
+            upstream.set_read_timeout(Some(remaining.max(Duration::from_millis(1))));
+            match tokio::time::timeout(remaining, upstream.read_response_body()).await {
+                Ok(Ok(Some(chunk))) => match translator.feed(&chunk, &mut pending) {
+                    Ok(StreamState::Complete) => complete = true,
+                    Ok(StreamState::Open) => {}
+                    Err(e) => {
+                        let retryable = e.status == 429 || e.status >= 500;
+                        return Outcome::Failed {
+                            error: e,
+                            retryable,
+                            label: "stream_error",
+                        };
+                    }
+                },
+                Ok(Ok(None)) => match translator.finish(&mut pending) {
+                    Ok(()) => complete = true,
+                    Err(e) => return failed(e, "stream_error"),
+                },
+                Ok(Err(e)) => return failed(unreachable(name, &e.to_string()), "read_error"),
+                Err(_) => return failed(first_byte_timeout(name), "timeout"),
+            }
+        }
+        Outcome::Stream(Box::new(OpenStream {
+            upstream,
+            peer,
+            translator,
+            pending,
+            complete,
+        }))
+    }
+}
+
+/// Reads a whole body, failing past `cap` bytes or after `by`.
+async fn read_capped(
+    upstream: &mut HttpSession,
+    cap: usize,
+    by: Instant,
+) -> Result<Bytes, ReadError> {
+    let mut buf = BytesMut::new();
+    loop {
+        let remaining = by.saturating_duration_since(Instant::now());
+        upstream.set_read_timeout(Some(remaining.max(Duration::from_millis(1))));
+        match tokio::time::timeout(remaining, upstream.read_response_body()).await {
+            Ok(Ok(Some(chunk))) => {
+                if buf.len() + chunk.len() > cap {
+                    return Err(ReadError::TooLarge);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Ok(None)) => return Ok(buf.freeze()),
+            Ok(Err(e)) => return Err(ReadError::Io(e.to_string())),
+            Err(_) => return Err(ReadError::Timeout),
+        }
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Io(String),
+    Timeout,
+}
+
+impl ReadError {
+    fn with_provider(self, name: &str) -> GatewayError {
+        match self {
+            ReadError::TooLarge => GatewayError::new(
+                502,
+                ErrorKind::UpstreamFailure,
+                format!("provider {name} sent a response larger than {MAX_RESPONSE_BYTES} bytes"),
+            ),
+            ReadError::Io(e) => unreachable(name, &format!("response interrupted: {e}")),
+            ReadError::Timeout => GatewayError::new(
+                504,
+                ErrorKind::Timeout,
+                format!("provider {name} did not finish its response before the request deadline"),
+            ),
+        }
+    }
+}
+
+fn unreachable(name: &str, detail: &str) -> GatewayError {
+    GatewayError::new(
+        502,
+        ErrorKind::UpstreamFailure,
+        format!("provider {name} is unreachable: {detail}"),
+    )
+    .with_code("upstream_unreachable")
+}
+
+fn first_byte_timeout(name: &str) -> GatewayError {
+    GatewayError::new(
+        504,
+        ErrorKind::Timeout,
+        format!("provider {name} did not answer within its first-byte timeout"),
+    )
+    .with_code("upstream_timeout")
+}
+
+/// `retry-after` (seconds) or `retry-after-ms`, capped at one hour.
+fn retry_after(resp: &pingora::http::ResponseHeader) -> Option<u64> {
+    let get = |name: &str| {
+        resp.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+    };
+    let secs = get("retry-after").or_else(|| get("retry-after-ms").map(|ms| ms / 1000.0))?;
+    (secs.is_finite() && secs >= 0.0).then(|| (secs.ceil() as u64).min(3600))
+}

@@ -1,0 +1,115 @@
+//! Server bootstrap: builds the Pingora server and its services from a validated [`Config`].
+//! No business logic lives here.
+
+use crate::access_log::AccessLog;
+use crate::admin::AdminApp;
+use crate::auth::KeyTable;
+use crate::config::Config;
+use crate::lifecycle::{InFlight, ShutdownWatcher};
+use crate::proxy::{Gateway, GatewayState, Snapshot};
+use crate::routing::Router;
+use crate::routing::balancer::Upstreams;
+use arc_swap::ArcSwap;
+use pingora::connectors::ConnectorOptions;
+use pingora::connectors::http::Connector;
+use pingora::server::Server;
+use pingora::server::configuration::ServerConf;
+use pingora::services::background::background_service;
+use pingora::services::listening::Service;
+use std::sync::Arc;
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Pingora's process settings derived from ours.
+fn server_conf(config: &Config) -> ServerConf {
+    let s = &config.server;
+    ServerConf {
+        threads: s.threads,
+        grace_period_seconds: Some(s.grace_period.as_secs().max(1)),
+        graceful_shutdown_timeout_seconds: Some(1),
+        upstream_keepalive_pool_size: s.upstream_keepalive_pool_size,
+        pid_file: s.pid_file.clone(),
+        work_stealing: true,
+        ..ServerConf::default()
+    }
+}
+
+/// Checks that both listeners can bind, so a busy port is a clear error, not a panic.
+fn check_listeners(config: &Config) -> Result<(), StartError> {
+    for (name, addr) in [
+        ("server.listen", config.server.listen),
+        ("server.admin_listen", config.server.admin_listen),
+    ] {
+        std::net::TcpListener::bind(addr)
+            .map_err(|e| StartError(format!("{name}: cannot listen on {addr}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Builds the server with all services; call [`Server::run_forever`] on the result.
+pub fn build(config: Config) -> Result<Server, StartError> {
+    check_listeners(&config)?;
+    let conf = server_conf(&config);
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+    let config = Arc::new(config);
+    let (upstreams, balancer_services) = Upstreams::build(&config);
+    let snapshot = Snapshot {
+        config: config.clone(),
+        router: Router::new(config.clone()),
+        keys: KeyTable::new(&config.keys),
+        upstreams,
+    };
+    let (access_log, writer) = AccessLog::new(&config.server.access_log);
+    let in_flight = InFlight::default();
+    let state = Arc::new(GatewayState {
+        snapshot: ArcSwap::from_pointee(snapshot),
+        connector: Connector::new(Some(ConnectorOptions::from_server_conf(
+            &server.configuration,
+        ))),
+        access_log: access_log.clone(),
+        in_flight: in_flight.clone(),
+    });
+
+    let mut proxy = pingora::proxy::http_proxy_service_with_name(
+        &server.configuration,
+        Gateway { state },
+        "switchyard",
+    );
+    proxy.add_tcp(&config.server.listen.to_string());
+    server.add_service(proxy);
+
+    let mut admin = Service::new(
+        "switchyard admin".to_string(),
+        AdminApp {
+            in_flight: in_flight.clone(),
+        },
+    );
+    admin.add_tcp(&config.server.admin_listen.to_string());
+    admin.threads = Some(1);
+    server.add_service(admin);
+
+    for svc in balancer_services {
+        server.add_service(svc);
+    }
+    if let Some(w) = writer {
+        server.add_service(background_service("access log", w));
+    }
+    server.add_service(background_service(
+        "shutdown watcher",
+        ShutdownWatcher {
+            in_flight,
+            access_log,
+            grace: config.server.grace_period,
+        },
+    ));
+    Ok(server)
+}
