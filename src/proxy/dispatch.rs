@@ -24,6 +24,7 @@ pub async fn chat(
     let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
     ctx.body_time = body_time;
     ctx.body_consumed = true;
+    session.as_downstream_mut().set_abort_on_close(true);
     let req = ChatRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
@@ -78,7 +79,15 @@ pub async fn chat(
             translate: &attempt_ctx,
         };
         let started = Instant::now();
-        let outcome = attempt.run().await;
+        // A client that hangs up stops the attempt, so nobody pays for an unread answer.
+        let outcome = tokio::select! {
+            outcome = attempt.run() => outcome,
+            gone = super::client_gone(session) => {
+                ctx.upstream_time += started.elapsed();
+                METRICS.upstream_attempts.with_label_values(&[provider.name.as_str(), "client_gone"]).inc();
+                return Err(Fail::Downstream(gone));
+            }
+        };
         ctx.upstream_time += started.elapsed();
         let label = match &outcome {
             Outcome::Failed { label, .. } => *label,

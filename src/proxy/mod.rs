@@ -295,6 +295,26 @@ impl Gateway {
     }
 }
 
+/// Resolves when the client has closed its connection (H1 FIN with abort-on-close, H2
+/// stream reset); pending while it is still there.
+async fn client_gone(session: &mut Session) -> Box<pingora::Error> {
+    if let Some(idle) = session.as_downstream_mut().watch_h2_stream_close() {
+        let _ = idle.await;
+        return pingora::Error::explain(
+            pingora::ErrorType::ConnectionClosed,
+            "client closed the stream",
+        );
+    }
+    loop {
+        match session.as_downstream_mut().read_body_or_idle(true).await {
+            Err(e) => return e,
+            // No close signal available: wait forever (the other select! branch decides).
+            Ok(None) => return std::future::pending().await,
+            Ok(Some(_)) => {}
+        }
+    }
+}
+
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }

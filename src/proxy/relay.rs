@@ -57,7 +57,15 @@ pub async fn stream(
     let mut failure: Option<GatewayError> = None;
     upstream.set_read_timeout(Some(idle));
     while !complete && failure.is_none() {
-        match tokio::time::timeout(idle, upstream.read_response_body()).await {
+        let read = tokio::select! {
+            read = tokio::time::timeout(idle, upstream.read_response_body()) => read,
+            gone = super::client_gone(session) => {
+                ctx.upstream_time += upstream_started.elapsed();
+                ctx.usage = translator.usage();
+                return Err(Fail::Downstream(gone));
+            }
+        };
+        match read {
             Ok(Ok(Some(chunk))) => match translator.feed(&chunk, &mut pending) {
                 Ok(state) => complete = state == StreamState::Complete,
                 Err(e) => failure = Some(e),

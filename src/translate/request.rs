@@ -76,10 +76,22 @@ impl<'a> ChatRequest<'a> {
     /// Parses and validates the envelope: JSON object, `model` and `messages` present,
     /// sampling parameters within OpenAI's ranges.
     pub fn parse(body: &'a [u8]) -> Result<Self, GatewayError> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(GatewayError::bad_request(
-                "Request body is empty; expected a JSON object.",
-            ));
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {
+                return Err(GatewayError::bad_request(
+                    "Request body is empty; expected a JSON object.",
+                ));
+            }
+            // serde would also accept a JSON array as a struct (by position); only objects are
+            // requests. Invalid JSON falls through to the parser's own message.
+            Some(b)
+                if *b != b'{' && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() =>
+            {
+                return Err(GatewayError::bad_request(
+                    "The request body must be a JSON object.",
+                ));
+            }
+            Some(_) => {}
         }
         let mut de = serde_json::Deserializer::from_slice(body);
         let mut req: ChatRequest<'a> = serde_path_to_error::deserialize(&mut de).map_err(|e| {

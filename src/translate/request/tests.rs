@@ -94,6 +94,10 @@ fn invalid_json() {
         let e = err(body);
         assert_eq!(e.status, 400, "{body}");
     }
+    assert_eq!(
+        err(r#"[{"model":"m"},[1]]"#).message,
+        "The request body must be a JSON object."
+    );
     let e = err("{\"model\": \"m\",");
     assert!(e.message.contains("parse the JSON"), "{}", e.message);
 }

