@@ -10,6 +10,7 @@
 
 pub mod anthropic;
 pub mod openai;
+pub mod sse_driver;
 #[cfg(test)]
 pub(crate) mod testutil;
 
@@ -19,6 +20,7 @@ use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use bytes::{Bytes, BytesMut};
 use pingora::http::RequestHeader;
+use sse_driver::SseMachine;
 
 /// Per-request facts the translators need besides the request itself.
 #[derive(Debug, Clone)]
@@ -161,10 +163,10 @@ impl StreamTranslator {
     /// A translator for `kind`.
     pub fn new(kind: ProviderKind, ctx: &TranslateCtx<'_>, upstream_model: &str) -> Self {
         match kind {
-            ProviderKind::OpenAi => StreamTranslator::OpenAi(openai::PassthroughStream::new(ctx)),
-            ProviderKind::Anthropic => {
-                StreamTranslator::Anthropic(anthropic::AnthropicStream::new(ctx, upstream_model))
-            }
+            ProviderKind::OpenAi => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
+            ProviderKind::Anthropic => StreamTranslator::Anthropic(
+                anthropic::AnthropicMachine::stream(ctx, upstream_model),
+            ),
         }
     }
 
@@ -190,16 +192,16 @@ impl StreamTranslator {
     /// preamble: from then on an error can no longer be hidden by failing over.
     pub fn has_output(&self) -> bool {
         match self {
-            StreamTranslator::OpenAi(s) => s.has_output(),
-            StreamTranslator::Anthropic(s) => s.has_output(),
+            StreamTranslator::OpenAi(s) => s.machine().has_output(),
+            StreamTranslator::Anthropic(s) => s.machine().has_output(),
         }
     }
 
     /// Usage seen so far (final once the stream completed).
     pub fn usage(&self) -> Usage {
         match self {
-            StreamTranslator::OpenAi(s) => s.usage(),
-            StreamTranslator::Anthropic(s) => s.usage(),
+            StreamTranslator::OpenAi(s) => s.machine().usage(),
+            StreamTranslator::Anthropic(s) => s.machine().usage(),
         }
     }
 }

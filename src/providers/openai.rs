@@ -5,12 +5,10 @@
 //! account tokens (the usage chunk is dropped again if the client did not ask for it).
 //! Responses are forwarded unchanged; the gateway only reads `usage` on the way.
 
-use super::{
-    DecodedResponse, StreamState, TranslateCtx, UpstreamRequest, malformed_stream, truncated_stream,
-};
+use super::sse_driver::{SseMachine, SseTranslator};
+use super::{DecodedResponse, TranslateCtx, UpstreamRequest, malformed_stream};
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
-use crate::stream::SseParser;
 use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use crate::translate::response::done;
@@ -213,14 +211,11 @@ struct ChunkProbe<'a> {
 
 /// Pass-through of an OpenAI-format stream: events are re-framed unchanged, usage is read,
 /// in-band errors and truncation are detected, and `[DONE]` is guaranteed at a clean end.
-#[derive(Debug)]
-pub struct PassthroughStream {
-    sse: SseParser,
-    st: Passthrough,
-}
+pub type PassthroughStream = SseTranslator<Passthrough>;
 
+/// The pass-through state machine.
 #[derive(Debug)]
-struct Passthrough {
+pub struct Passthrough {
     provider: String,
     client_wants_usage: bool,
     usage: Usage,
@@ -229,77 +224,54 @@ struct Passthrough {
     done: bool,
 }
 
-impl PassthroughStream {
+impl Passthrough {
     /// The usage chunk is forwarded only if the client asked for it (it is always read).
-    pub fn new(ctx: &TranslateCtx<'_>) -> Self {
-        Self {
-            sse: SseParser::new(),
-            st: Passthrough {
-                provider: ctx.provider.to_string(),
-                client_wants_usage: ctx.include_usage,
-                usage: Usage::default(),
-                saw_finish: false,
-                saw_output: false,
-                done: false,
-            },
-        }
+    pub fn stream(ctx: &TranslateCtx<'_>) -> PassthroughStream {
+        SseTranslator::new(Passthrough {
+            provider: ctx.provider.to_string(),
+            client_wants_usage: ctx.include_usage,
+            usage: Usage::default(),
+            saw_finish: false,
+            saw_output: false,
+            done: false,
+        })
+    }
+}
+
+impl SseMachine for Passthrough {
+    fn event(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
+        self.pass(data, out)
     }
 
-    /// Feeds upstream bytes.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
-        if self.st.done {
-            return Ok(StreamState::Complete);
-        }
-        self.sse.feed(chunk);
-        while let Some(ev) = self.sse.next_event().map_err(malformed_stream)? {
-            self.st.event(ev.data, out)?;
-            if self.st.done {
-                return Ok(StreamState::Complete);
-            }
-        }
-        Ok(StreamState::Open)
+    fn is_done(&self) -> bool {
+        self.done
     }
 
-    /// End of the upstream body.
-    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), GatewayError> {
-        if !self.st.done {
-            if let Some(ev) = self.sse.finish().map_err(malformed_stream)? {
-                // A last event cut mid-way is a truncation, not a provider's malformed output.
-                if let Err(e) = self.st.event(ev.data, out) {
-                    return Err(if e.code.as_deref() == Some("stream_malformed") {
-                        truncated_stream(&self.st.provider)
-                    } else {
-                        e
-                    });
-                }
-            }
-        }
-        if !self.st.done && self.st.saw_finish {
-            // Some compatible servers omit `[DONE]`; the finish chunk proves completion.
+    /// Some compatible servers omit `[DONE]`; a finish chunk proves completion.
+    fn complete_at_eof(&mut self, out: &mut BytesMut) -> bool {
+        if self.saw_finish {
             done(out);
-            self.st.done = true;
+            self.done = true;
         }
-        if self.st.done {
-            Ok(())
-        } else {
-            Err(truncated_stream(&self.st.provider))
-        }
+        self.saw_finish
     }
 
-    /// True once a content, tool-call or finish chunk went by.
-    pub fn has_output(&self) -> bool {
-        self.st.saw_output
+    fn provider(&self) -> &str {
+        &self.provider
     }
 
-    /// Usage reported by the stream.
-    pub fn usage(&self) -> Usage {
-        self.st.usage
+    fn has_output(&self) -> bool {
+        self.saw_output
+    }
+
+    fn usage(&self) -> Usage {
+        self.usage
     }
 }
 
 impl Passthrough {
     /// Handles one `data:` payload.
-    fn event(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
+    fn pass(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
         let trimmed = data.trim();
         if trimmed == "[DONE]" {
             done(out);

@@ -10,7 +10,7 @@ mod stream;
 
 pub use request::build_request;
 pub use response::decode_response;
-pub use stream::AnthropicStream;
+pub use stream::{AnthropicMachine, AnthropicStream};
 
 use crate::config::ProviderSettings;
 use crate::translate::{FinishReason, Usage};

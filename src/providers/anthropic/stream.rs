@@ -8,24 +8,20 @@
 
 use super::{ErrorBody, UsageWire, finish_reason};
 use crate::error::GatewayError;
-use crate::providers::{StreamState, TranslateCtx, malformed_stream, truncated_stream};
-use crate::stream::SseParser;
+use crate::providers::sse_driver::{SseMachine, SseTranslator};
+use crate::providers::{TranslateCtx, malformed_stream};
 use crate::translate::Usage;
 use crate::translate::response::{ChunkWriter, done};
 use bytes::BytesMut;
 use serde::Deserialize;
 use std::borrow::Cow;
 
-/// Per-stream translation state: the SSE framer plus the event state machine.
-#[derive(Debug)]
-pub struct AnthropicStream {
-    sse: SseParser,
-    st: Translator,
-}
+/// The Anthropic stream translator: SSE framing driving [`AnthropicMachine`].
+pub type AnthropicStream = SseTranslator<AnthropicMachine>;
 
-/// The event state machine, apart from the framer so both can be borrowed at once.
+/// The event state machine.
 #[derive(Debug)]
-struct Translator {
+pub struct AnthropicMachine {
     provider: String,
     writer: ChunkWriter,
     include_usage: bool,
@@ -92,82 +88,52 @@ struct Delta<'a> {
     stop_reason: Option<Cow<'a, str>>,
 }
 
-impl AnthropicStream {
+impl AnthropicMachine {
     /// A translator whose chunks carry the gateway's id; `model` is used until
     /// `message_start` names the served model.
-    pub fn new(ctx: &TranslateCtx<'_>, model: &str) -> Self {
-        Self {
-            sse: SseParser::new(),
-            st: Translator {
-                provider: ctx.provider.to_string(),
-                writer: ChunkWriter::new(
-                    &format!("chatcmpl-{}", ctx.request_id),
-                    ctx.created,
-                    model,
-                ),
-                include_usage: ctx.include_usage,
-                tool_index: Vec::new(),
-                next_tool: 0,
-                stop_reason: None,
-                usage: Usage::default(),
-                input_tokens: 0,
-                started: false,
-                has_output: false,
-                done: false,
-            },
-        }
-    }
-
-    /// Feeds upstream bytes.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
-        if self.st.done {
-            return Ok(StreamState::Complete);
-        }
-        self.sse.feed(chunk);
-        while let Some(ev) = self.sse.next_event().map_err(malformed_stream)? {
-            self.st.event(ev.data, out)?;
-            if self.st.done {
-                return Ok(StreamState::Complete);
-            }
-        }
-        Ok(StreamState::Open)
-    }
-
-    /// End of the upstream body: without `message_stop` the stream was truncated.
-    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), GatewayError> {
-        if !self.st.done {
-            if let Some(ev) = self.sse.finish().map_err(malformed_stream)? {
-                // A last event cut mid-way is a truncation, not a provider's malformed output.
-                if let Err(e) = self.st.event(ev.data, out) {
-                    return Err(if e.code.as_deref() == Some("stream_malformed") {
-                        truncated_stream(&self.st.provider)
-                    } else {
-                        e
-                    });
-                }
-            }
-        }
-        if self.st.done {
-            Ok(())
-        } else {
-            Err(truncated_stream(&self.st.provider))
-        }
-    }
-
-    /// True once content, a tool call or the finish went out.
-    pub fn has_output(&self) -> bool {
-        self.st.has_output
-    }
-
-    /// Usage so far (input from `message_start`, cumulative output from `message_delta`).
-    pub fn usage(&self) -> Usage {
-        self.st.usage
+    pub fn stream(ctx: &TranslateCtx<'_>, model: &str) -> AnthropicStream {
+        SseTranslator::new(AnthropicMachine {
+            provider: ctx.provider.to_string(),
+            writer: ChunkWriter::new(&format!("chatcmpl-{}", ctx.request_id), ctx.created, model),
+            include_usage: ctx.include_usage,
+            tool_index: Vec::new(),
+            next_tool: 0,
+            stop_reason: None,
+            usage: Usage::default(),
+            input_tokens: 0,
+            started: false,
+            has_output: false,
+            done: false,
+        })
     }
 }
 
-impl Translator {
+impl SseMachine for AnthropicMachine {
     /// Translates one event's `data`.
     fn event(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
+        self.translate(data, out)
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    fn has_output(&self) -> bool {
+        self.has_output
+    }
+
+    /// Input from `message_start`, cumulative output from `message_delta`.
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+}
+
+impl AnthropicMachine {
+    fn translate(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
         let ev: Event<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
         match ev.kind.as_ref() {
             "message_start" => {
