@@ -61,10 +61,34 @@ pub struct RawServer {
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
     pub name: String,
+    /// A provider kind (`openai`, `anthropic`, `gemini`, `bedrock`, `azure`, `ollama`,
+    /// `cohere`) or an OpenAI-compatible preset (`groq`, `mistral`, …).
     pub kind: String,
-    pub base_url: String,
+    /// What the provider's own SDK takes; optional where the kind or preset has a default.
+    #[serde(default)]
+    pub base_url: Option<String>,
     #[serde(default)]
     pub api_key: Option<String>,
+    /// Bedrock: AWS region (default `AWS_REGION` / `AWS_DEFAULT_REGION`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Bedrock: credentials (default the standard AWS environment variables).
+    #[serde(default)]
+    pub aws_access_key_id: Option<String>,
+    #[serde(default)]
+    pub aws_secret_access_key: Option<String>,
+    #[serde(default)]
+    pub aws_session_token: Option<String>,
+    /// Azure (deployment URLs): the `api-version` query parameter.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// What to do with a parameter this provider cannot honour, for every such parameter:
+    /// `reject` (400 naming it) or `drop`. Unset: each parameter's documented default.
+    #[serde(default)]
+    pub unsupported_params: Option<String>,
+    /// Per-parameter override of `unsupported_params` (`seed: reject`, `n: drop`, …).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
     #[serde(default, with = "humantime_serde")]
     pub connect_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde")]

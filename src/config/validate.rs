@@ -3,8 +3,9 @@
 
 use super::raw::{RawConfig, RawProvider, RawRoute, RawServer};
 use super::{
-    AccessLogTarget, ClientKey, Config, ConfigError, Endpoint, ProviderKind, ProviderSettings,
-    Route, Secret, ServerSettings, Target, Timeouts,
+    AccessLogTarget, AwsCredentials, ClientKey, Config, ConfigError, Endpoint, PRESETS,
+    ParamAction, ParamPolicy, ProviderKind, ProviderSettings, Route, Secret, ServerSettings,
+    Target, Timeouts,
 };
 use http::{HeaderName, HeaderValue, Uri};
 use std::collections::HashSet;
@@ -19,13 +20,16 @@ const MAX_WEIGHT: u32 = 1_000_000;
 
 type VResult<T> = Result<T, ConfigError>;
 
-pub(super) fn validate(raw: RawConfig) -> VResult<Config> {
+/// Environment lookup (the process environment, or a test's map).
+pub(super) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
     let server = server(raw.server)?;
     let mut providers = Vec::with_capacity(raw.providers.len());
     let mut names = HashSet::new();
     for (i, p) in raw.providers.into_iter().enumerate() {
         let at = format!("providers[{i}]");
-        let p = provider(&at, p, &server)?;
+        let p = provider(&at, p, &server, env)?;
         if !names.insert(p.name.clone()) {
             return Err(ConfigError::new(
                 format!("{at}.name"),
@@ -190,7 +194,12 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
     })
 }
 
-fn provider(at: &str, raw: RawProvider, server: &ServerSettings) -> VResult<ProviderSettings> {
+fn provider(
+    at: &str,
+    raw: RawProvider,
+    server: &ServerSettings,
+    env: Lookup<'_>,
+) -> VResult<ProviderSettings> {
     check_name(&format!("{at}.name"), &raw.name)?;
     if raw.name.contains('/') {
         return Err(ConfigError::new(
@@ -198,22 +207,84 @@ fn provider(at: &str, raw: RawProvider, server: &ServerSettings) -> VResult<Prov
             "must not contain '/'",
         ));
     }
-    let kind = ProviderKind::ALL
-        .iter()
-        .find(|(n, _)| *n == raw.kind)
-        .map(|(_, k)| *k)
-        .ok_or_else(|| {
-            let all: Vec<&str> = ProviderKind::ALL.iter().map(|(n, _)| *n).collect();
+    let (kind, preset) = kind(&format!("{at}.kind"), &raw.kind)?;
+    let region = if kind == ProviderKind::Bedrock {
+        let region = raw
+            .region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    format!("{at}.region"),
+                    "required for bedrock (or set AWS_REGION)",
+                )
+            })?;
+        if region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(ConfigError::new(
+                format!("{at}.region"),
+                format!("\"{region}\" is not an AWS region name"),
+            ));
+        }
+        region
+    } else {
+        if raw.region.is_some() {
+            return Err(only_for(at, "region", "bedrock"));
+        }
+        String::new()
+    };
+    let aws = if kind == ProviderKind::Bedrock {
+        Some(aws_credentials(at, &raw, env)?)
+    } else {
+        for (field, v) in [
+            ("aws_access_key_id", &raw.aws_access_key_id),
+            ("aws_secret_access_key", &raw.aws_secret_access_key),
+            ("aws_session_token", &raw.aws_session_token),
+        ] {
+            if v.is_some() {
+                return Err(only_for(at, field, "bedrock"));
+            }
+        }
+        None
+    };
+    if kind != ProviderKind::Azure && raw.api_version.is_some() {
+        return Err(only_for(at, "api_version", "azure"));
+    }
+    let api_version = raw
+        .api_version
+        .clone()
+        .unwrap_or_else(|| "2024-10-21".to_string());
+    if api_version.is_empty()
+        || !api_version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(ConfigError::new(
+            format!("{at}.api_version"),
+            "must be an api-version such as 2024-10-21",
+        ));
+    }
+    let bedrock_url;
+    let base_url = match (&raw.base_url, preset, kind) {
+        (Some(u), _, _) => u.as_str(),
+        (None, Some((_, url)), _) => url,
+        (None, None, ProviderKind::Bedrock) => {
+            bedrock_url = format!("https://bedrock-runtime.{region}.amazonaws.com");
+            bedrock_url.as_str()
+        }
+        (None, None, k) => k.default_base_url().ok_or_else(|| {
             ConfigError::new(
-                format!("{at}.kind"),
-                format!(
-                    "unknown kind \"{}\" (expected one of: {})",
-                    raw.kind,
-                    all.join(", ")
-                ),
+                format!("{at}.base_url"),
+                format!("required for kind {}", k.as_str()),
             )
-        })?;
-    let endpoint = endpoint(&format!("{at}.base_url"), &raw.base_url)?;
+        })?,
+    };
+    let endpoint = endpoint(&format!("{at}.base_url"), base_url)?;
+    let params = param_policy(at, &raw)?;
     let mut headers = Vec::with_capacity(raw.headers.len());
     for (name, value) in &raw.headers {
         let hat = format!("{at}.headers.{name}");
@@ -266,7 +337,114 @@ fn provider(at: &str, raw: RawProvider, server: &ServerSettings) -> VResult<Prov
             .unwrap_or_else(|| "2023-06-01".to_string()),
         headers,
         health_check: raw.health_check.unwrap_or(true),
+        preset: preset.map(|(name, _)| name),
+        region,
+        aws,
+        api_version,
+        params,
     })
+}
+
+/// A kind name or a preset name (which is the `openai` kind with a default base URL).
+fn kind(at: &str, name: &str) -> VResult<(ProviderKind, Option<(&'static str, &'static str)>)> {
+    if let Some((_, k)) = ProviderKind::ALL.iter().find(|(n, _)| *n == name) {
+        return Ok((*k, None));
+    }
+    if let Some(p) = PRESETS.iter().find(|(n, _)| *n == name) {
+        return Ok((ProviderKind::OpenAi, Some(*p)));
+    }
+    let kinds: Vec<&str> = ProviderKind::ALL.iter().map(|(n, _)| *n).collect();
+    let presets: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+    Err(ConfigError::new(
+        at,
+        format!(
+            "unknown kind \"{name}\" (expected one of: {}; or an OpenAI-compatible preset: {})",
+            kinds.join(", "),
+            presets.join(", ")
+        ),
+    ))
+}
+
+fn only_for(at: &str, field: &str, kind: &str) -> ConfigError {
+    ConfigError::new(
+        format!("{at}.{field}"),
+        format!("only applies to kind {kind}"),
+    )
+}
+
+/// Bedrock credentials: config first, else the standard AWS environment variables.
+fn aws_credentials(at: &str, raw: &RawProvider, env: Lookup<'_>) -> VResult<AwsCredentials> {
+    let pick =
+        |v: &Option<String>, var: &str| v.clone().or_else(|| env(var)).filter(|s| !s.is_empty());
+    let id = pick(&raw.aws_access_key_id, "AWS_ACCESS_KEY_ID").ok_or_else(|| {
+        ConfigError::new(
+            format!("{at}.aws_access_key_id"),
+            "required for bedrock (or set AWS_ACCESS_KEY_ID)",
+        )
+    })?;
+    let secret = pick(&raw.aws_secret_access_key, "AWS_SECRET_ACCESS_KEY").ok_or_else(|| {
+        ConfigError::new(
+            format!("{at}.aws_secret_access_key"),
+            "required for bedrock (or set AWS_SECRET_ACCESS_KEY)",
+        )
+    })?;
+    // A session token from the environment belongs to the environment's key pair only.
+    let token = if raw.aws_access_key_id.is_some() {
+        raw.aws_session_token.clone().filter(|s| !s.is_empty())
+    } else {
+        pick(&raw.aws_session_token, "AWS_SESSION_TOKEN")
+    };
+    for (field, v) in [
+        ("aws_access_key_id", Some(&id)),
+        ("aws_secret_access_key", Some(&secret)),
+        ("aws_session_token", token.as_ref()),
+    ] {
+        if v.is_some_and(|v| v.chars().any(|c| c.is_control() || c == ' ')) {
+            return Err(ConfigError::new(
+                format!("{at}.{field}"),
+                "contains spaces or control characters",
+            ));
+        }
+    }
+    Ok(AwsCredentials {
+        access_key_id: Secret::new(id),
+        secret_access_key: Secret::new(secret),
+        session_token: token.map(Secret::new),
+    })
+}
+
+fn param_action(at: &str, value: &str) -> VResult<ParamAction> {
+    match value {
+        "reject" => Ok(ParamAction::Reject),
+        "drop" => Ok(ParamAction::Drop),
+        other => Err(ConfigError::new(
+            at,
+            format!("\"{other}\" must be reject or drop"),
+        )),
+    }
+}
+
+fn param_policy(at: &str, raw: &RawProvider) -> VResult<ParamPolicy> {
+    let all = raw
+        .unsupported_params
+        .as_deref()
+        .map(|v| param_action(&format!("{at}.unsupported_params"), v))
+        .transpose()?;
+    let mut overrides = Vec::with_capacity(raw.params.len());
+    for (name, value) in &raw.params {
+        let pat = format!("{at}.params.{name}");
+        if !crate::providers::params::KNOWN.contains(&name.as_str()) {
+            return Err(ConfigError::new(
+                pat,
+                format!(
+                    "unknown parameter (expected one of: {})",
+                    crate::providers::params::KNOWN.join(", ")
+                ),
+            ));
+        }
+        overrides.push((name.clone(), param_action(&pat, value)?));
+    }
+    Ok(ParamPolicy { all, overrides })
 }
 
 fn route(at: &str, raw: RawRoute, providers: &[&str]) -> VResult<Route> {

@@ -9,7 +9,9 @@
 //! [`ProviderKind`] is a closed enum, so dispatch is a `match`, not a `dyn` call.
 
 pub mod anthropic;
+pub mod embeddings;
 pub mod openai;
+pub mod params;
 pub mod sse_driver;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -41,6 +43,32 @@ pub struct UpstreamRequest {
     /// Path and query, including the base URL's path prefix.
     pub path: String,
     pub body: Bytes,
+    /// Per-request headers (a SigV4 signature, a stream `accept` type), set after the
+    /// gateway's defaults and the provider's static auth headers, replacing same-named ones.
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+impl UpstreamRequest {
+    /// A request with no per-request headers.
+    pub fn new(path: String, body: Bytes) -> Self {
+        Self {
+            path,
+            body,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A provider kind that this build cannot translate for yet.
+pub(crate) fn kind_unavailable(kind: ProviderKind) -> GatewayError {
+    GatewayError::new(
+        501,
+        ErrorKind::Upstream,
+        format!(
+            "provider kind {} is not available in this build",
+            kind.as_str()
+        ),
+    )
 }
 
 /// A decoded non-streaming response.
@@ -61,6 +89,7 @@ pub fn build_request(
     match provider.kind {
         ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
+        k => Err(kind_unavailable(k)),
     }
 }
 
@@ -72,6 +101,7 @@ pub fn add_auth_headers(
     let res = match provider.kind {
         ProviderKind::OpenAi => openai::add_headers(provider, header),
         ProviderKind::Anthropic => anthropic::add_headers(provider, header),
+        _ => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
 }
@@ -85,6 +115,7 @@ pub fn decode_response(
     match kind {
         ProviderKind::OpenAi => openai::decode_response(body),
         ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
+        k => Err(kind_unavailable(k)),
     }
 }
 
@@ -98,6 +129,7 @@ pub fn decode_error(
     let message = match provider.kind {
         ProviderKind::OpenAi => openai::error_message(body),
         ProviderKind::Anthropic => anthropic::error_message(body),
+        _ => openai::error_message(body),
     };
     upstream_error(&provider.name, status, message.as_deref(), retry_after)
 }
@@ -167,6 +199,8 @@ impl StreamTranslator {
             ProviderKind::Anthropic => StreamTranslator::Anthropic(
                 anthropic::AnthropicMachine::stream(ctx, upstream_model),
             ),
+            // Unreachable: build_request refuses unavailable kinds before anything is sent.
+            _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
         }
     }
 

@@ -66,10 +66,7 @@ pub fn build_request(
         at = end;
     }
     body.extend_from_slice(&raw[at..]);
-    Ok(UpstreamRequest {
-        path,
-        body: Bytes::from(body),
-    })
+    Ok(UpstreamRequest::new(path, Bytes::from(body)))
 }
 
 /// `Authorization: Bearer <key>` when a key is configured.

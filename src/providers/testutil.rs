@@ -141,3 +141,22 @@ pub fn assert_split_invariant(kind: ProviderKind, include_usage: bool, input: &[
     }
     whole
 }
+
+/// A provider of `kind` named `test-provider` at a loopback base URL, from a real config
+/// (so validation defaults apply). Bedrock gets fixed test credentials and region.
+pub fn provider(kind: ProviderKind) -> crate::config::ProviderSettings {
+    let extra = match kind {
+        ProviderKind::Bedrock => {
+            "region: us-east-1, aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        }
+        _ => "api_key: sk-test-provider-key",
+    };
+    let yaml = format!(
+        "providers:\n  - {{ name: test-provider, kind: {}, base_url: \"http://127.0.0.1:9\", {extra} }}\nkeys:\n  - {{ name: k, key: sk-test-client-key }}\n",
+        kind.as_str()
+    );
+    let c = crate::config::Config::from_yaml(&yaml, &|_| None).expect("test config");
+    let p = c.providers[0].clone();
+    drop(c);
+    std::sync::Arc::try_unwrap(p).expect("sole owner")
+}

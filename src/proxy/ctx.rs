@@ -17,6 +17,14 @@ pub enum Endpoint {
     Health,
     Models,
     ChatCompletions,
+    Embeddings,
+}
+
+impl Endpoint {
+    /// A model API call: reads a JSON body and is routed to a provider.
+    pub fn reads_body(self) -> bool {
+        matches!(self, Endpoint::ChatCompletions | Endpoint::Embeddings)
+    }
 }
 
 /// Everything known about one request.

@@ -1,17 +1,72 @@
-//! `POST /v1/chat/completions`: read and parse the body, plan the targets, then try them in
-//! order until one commits, failing over on anything that happened before the first byte.
+//! `POST /v1/chat/completions` and `POST /v1/embeddings`: read and parse the body, plan the
+//! targets, then try them in order until one commits, failing over on anything that happened
+//! before the first byte.
 
 use super::ctx::RequestCtx;
 use super::upstream::{Attempt, Outcome};
 use super::{Fail, GatewayState, Snapshot, body, relay};
+use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::metrics::{METRICS, model_label};
 use crate::providers::{self, TranslateCtx};
+use crate::providers::{DecodedResponse, UpstreamRequest};
+use crate::routing::Plan;
+use crate::translate::embeddings::EmbeddingsRequest;
 use crate::translate::request::ChatRequest;
 use crate::translate::unix_now;
 use pingora::proxy::Session;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// What is asked of the providers: one request, built per target.
+pub enum Job<'a> {
+    Chat {
+        req: &'a ChatRequest<'a>,
+        raw: &'a [u8],
+    },
+    Embeddings {
+        req: &'a EmbeddingsRequest<'a>,
+        raw: &'a [u8],
+    },
+}
+
+impl Job<'_> {
+    /// The native request for `model` at `provider`.
+    fn build(
+        &self,
+        provider: &ProviderSettings,
+        model: &str,
+    ) -> Result<UpstreamRequest, GatewayError> {
+        match self {
+            Job::Chat { req, raw } => providers::build_request(provider, req, raw, model),
+            Job::Embeddings { req, raw } => providers::embeddings::build(provider, req, raw, model),
+        }
+    }
+
+    /// The client asked for a stream.
+    pub fn stream(&self) -> bool {
+        match self {
+            Job::Chat { req, .. } => req.is_stream(),
+            Job::Embeddings { .. } => false,
+        }
+    }
+
+    /// Decodes a successful non-streaming answer.
+    pub fn decode(
+        &self,
+        provider: &ProviderSettings,
+        body: &[u8],
+        translate: &TranslateCtx<'_>,
+        model: &str,
+    ) -> Result<DecodedResponse, GatewayError> {
+        match self {
+            Job::Chat { .. } => providers::decode_response(provider.kind, body, translate),
+            Job::Embeddings { req, .. } => {
+                providers::embeddings::decode(provider, body, req, model)
+            }
+        }
+    }
+}
 
 /// Handles a chat completion end to end.
 pub async fn chat(
@@ -29,6 +84,55 @@ pub async fn chat(
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
     let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    let job = Job::Chat {
+        req: &req,
+        raw: &raw,
+    };
+    run(
+        state,
+        snapshot,
+        session,
+        ctx,
+        &plan,
+        &job,
+        req.include_usage(),
+    )
+    .await
+}
+
+/// Handles an embeddings request end to end.
+pub async fn embeddings(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), Fail> {
+    let server = &snapshot.config.server;
+    let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
+    ctx.body_time = body_time;
+    ctx.body_consumed = true;
+    session.as_downstream_mut().set_abort_on_close(true);
+    let req = EmbeddingsRequest::parse(&raw)?;
+    ctx.requested_model = Some(req.model.to_string());
+    let plan = snapshot.router.plan(&req.model, &mut || fastrand::f64())?;
+    let job = Job::Embeddings {
+        req: &req,
+        raw: &raw,
+    };
+    run(state, snapshot, session, ctx, &plan, &job, false).await
+}
+
+/// Tries the plan's targets in order until one commits a response.
+pub async fn run(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    plan: &Plan<'_>,
+    job: &Job<'_>,
+    include_usage: bool,
+) -> Result<(), Fail> {
+    let server = &snapshot.config.server;
     ctx.route = plan.route.map(str::to_string);
     let deadline = ctx.start + server.request_timeout;
     let request_id = ctx.request_id.clone();
@@ -36,7 +140,7 @@ pub async fn chat(
         provider: "",
         request_id: &request_id,
         created: unix_now(),
-        include_usage: req.include_usage(),
+        include_usage,
     };
     let healthy_exists = plan
         .targets
@@ -59,7 +163,7 @@ pub async fn chat(
             break;
         }
         // A request the provider's translator refuses is the client's error: no failover.
-        let upstream_request = providers::build_request(provider, &req, &raw, target.model)?;
+        let upstream_request = job.build(provider, target.model)?;
         ctx.attempts += 1;
         ctx.provider = Some(provider.clone());
         ctx.served_model = Some(target.model.to_string());
@@ -74,7 +178,7 @@ pub async fn chat(
             provider,
             model: target.model,
             request: &upstream_request,
-            stream: req.is_stream(),
+            job,
             deadline,
             translate: &attempt_ctx,
         };

@@ -8,7 +8,7 @@
 
 pub mod body;
 pub mod ctx;
-mod dispatch;
+pub mod dispatch;
 mod models;
 pub mod relay;
 pub mod respond;
@@ -169,6 +169,7 @@ impl Gateway {
             "/v1/chat/completions" | "/chat/completions" => {
                 (Endpoint::ChatCompletions, &[http::Method::POST])
             }
+            "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, &[http::Method::POST]),
             _ => {
                 ctx.body_consumed = session.as_downstream_mut().is_body_empty();
                 return Err(Fail::Respond(GatewayError::new(
@@ -179,8 +180,7 @@ impl Gateway {
             }
         };
         ctx.endpoint = endpoint;
-        ctx.body_consumed =
-            endpoint != Endpoint::ChatCompletions || session.as_downstream_mut().is_body_empty();
+        ctx.body_consumed = !endpoint.reads_body() || session.as_downstream_mut().is_body_empty();
         if !allowed.contains(&method) {
             let allow = allowed
                 .iter()
@@ -212,6 +212,7 @@ impl Gateway {
         match endpoint {
             Endpoint::Models => models::list(snapshot, session, ctx, &path).await,
             Endpoint::ChatCompletions => dispatch::chat(&self.state, snapshot, session, ctx).await,
+            Endpoint::Embeddings => dispatch::embeddings(&self.state, snapshot, session, ctx).await,
             Endpoint::Health | Endpoint::Unknown => Ok(()),
         }
     }
@@ -236,7 +237,7 @@ impl Gateway {
             .unwrap_or_default();
         let status_label = status_label(status);
         let m = &*METRICS;
-        if ctx.endpoint == Endpoint::ChatCompletions {
+        if ctx.endpoint.reads_body() {
             m.requests
                 .with_label_values(&[route, provider, model.as_str(), status_label.as_ref()])
                 .inc();

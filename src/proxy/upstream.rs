@@ -34,7 +34,7 @@ pub struct Attempt<'a> {
     pub provider: &'a ProviderSettings,
     pub model: &'a str,
     pub request: &'a UpstreamRequest,
-    pub stream: bool,
+    pub job: &'a super::dispatch::Job<'a>,
     /// Overall request deadline (across attempts).
     pub deadline: Instant,
     pub translate: &'a TranslateCtx<'a>,
@@ -148,7 +148,7 @@ impl Attempt<'_> {
                 label,
             };
         }
-        if self.stream {
+        if self.job.stream() {
             self.open_stream(upstream, peer, first_byte_by).await
         } else {
             self.complete(upstream, peer).await
@@ -176,7 +176,7 @@ impl Attempt<'_> {
         h.insert_header("content-length", self.request.body.len().to_string())?;
         h.insert_header(
             "accept",
-            if self.stream {
+            if self.job.stream() {
                 "text/event-stream"
             } else {
                 "application/json"
@@ -192,6 +192,9 @@ impl Attempt<'_> {
         }
         providers::add_auth_headers(p, &mut h)
             .map_err(|_| pingora::Error::new_str("auth header"))?;
+        for (k, v) in &self.request.headers {
+            h.insert_header(k.clone(), v.clone())?;
+        }
         Ok(h)
     }
 
@@ -255,7 +258,10 @@ impl Attempt<'_> {
                 .release_http_session(upstream, &peer, Some(POOL_IDLE))
                 .await;
         }
-        match providers::decode_response(self.provider.kind, &body, self.translate) {
+        match self
+            .job
+            .decode(self.provider, &body, self.translate, self.model)
+        {
             Ok(d) => Outcome::Complete {
                 body: d.body,
                 usage: d.usage,

@@ -110,7 +110,7 @@ pub fn build_request(
     req: &ChatRequest<'_>,
     model: &str,
 ) -> Result<UpstreamRequest, GatewayError> {
-    reject_unsupported(req, &provider.name)?;
+    super::super::params::check(provider, req, UNSUPPORTED, "Anthropic Messages API")?;
     let messages = req.messages()?;
     let (system, mut turns) = convert_messages(&messages)?;
     if turns.is_empty() {
@@ -178,40 +178,22 @@ pub fn build_request(
             .map(|user_id| Metadata { user_id }),
     };
     let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
-    Ok(UpstreamRequest {
-        path: format!("{}/v1/messages", provider.endpoint.path_prefix),
-        body: Bytes::from(bytes),
-    })
+    Ok(UpstreamRequest::new(
+        format!("{}/v1/messages", provider.endpoint.path_prefix),
+        Bytes::from(bytes),
+    ))
 }
 
-/// Parameters Anthropic cannot honour are refused by name rather than silently dropped,
-/// except best-effort ones (`seed`, penalties, `logit_bias`) which are dropped.
-fn reject_unsupported(req: &ChatRequest<'_>, provider: &str) -> Result<(), GatewayError> {
-    let refuse = |param: &'static str, what: &str| {
-        GatewayError::bad_param(
-            param,
-            format!("provider {provider} (Anthropic Messages API) does not support {what}"),
-        )
-    };
-    if req.n.is_some_and(|n| n > 1) {
-        return Err(refuse("n", "n > 1; send separate requests"));
-    }
-    if req.logprobs == Some(true) || req.top_logprobs.is_some_and(|n| n > 0) {
-        return Err(refuse("logprobs", "logprobs"));
-    }
-    if let Some(rf) = req.response_format {
-        let kind = serde_json::from_str::<Map<String, Value>>(rf.get())
-            .ok()
-            .and_then(|m| m.get("type").and_then(Value::as_str).map(str::to_owned));
-        if kind.as_deref() != Some("text") && rf.get() != "null" {
-            return Err(refuse(
-                "response_format",
-                "response_format json_object/json_schema",
-            ));
-        }
-    }
-    Ok(())
-}
+/// Parameters the Messages API cannot honour, handled by the provider's policy.
+const UNSUPPORTED: &[&str] = &[
+    "n",
+    "logprobs",
+    "response_format",
+    "logit_bias",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+];
 
 type Converted<'a> = (Vec<Block<'a>>, Vec<Turn<'a>>);
 
