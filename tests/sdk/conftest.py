@@ -15,6 +15,8 @@ import urllib.request
 
 import pytest
 
+import kinds
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KEY = "sk-sdk-test-key-0123"
 
@@ -56,12 +58,8 @@ def stop(proc, grace=2.0):
 CONFIG = """
 server: {{ listen: "127.0.0.1:{port}", admin_listen: "127.0.0.1:{admin}", threads: 2, grace_period: 2s, access_log: off }}
 providers:
-  - {{ name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}", api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5s }}
-  - {{ name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5s }}
-routes:
-  - {{ name: claude, match: {{ model: "claude" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5" }} ] }}
-  - {{ name: gpt, match: {{ model: "gpt" }}, targets: [ {{ provider: emu-openai, model: "gpt-4o-mini" }} ] }}
-  - {{ name: claude-broken, match: {{ model: "claude-broken" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#drop_after=6" }} ] }}
+{providers}routes:
+{routes}  - {{ name: claude-broken, match: {{ model: "claude-broken" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#drop_after=6" }} ] }}
   - {{ name: claude-failover, match: {{ model: "claude-failover" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#status=529" }} ], fallback: [ {{ provider: emu-openai, model: "gpt-4o-mini" }} ] }}
 keys: [ {{ name: sdk, key: "{key}" }} ]
 """
@@ -76,7 +74,8 @@ def gateway():
     try:
         wait_ready(f"http://127.0.0.1:{emu_port}/_emulator/health", emu)
         cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-        cfg.write(CONFIG.format(port=port, admin=admin, emu=emu_port, key=KEY))
+        cfg.write(CONFIG.format(port=port, admin=admin, emu=emu_port, key=KEY,
+                                providers=kinds.providers_yaml(emu_port), routes=kinds.routes_yaml()))
         cfg.close()
         gw = subprocess.Popen([_bin("SWITCHYARD_BIN", "switchyard"), "--config", cfg.name],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

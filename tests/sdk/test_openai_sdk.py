@@ -11,7 +11,7 @@ import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 REPLY = "Hello from the Switchyard emulator — héllo wörld ✓ 🚀 ok"
-MODELS = ["claude", "gpt"]
+from kinds import MODELS
 TOOLS = [
     {
         "type": "function",
@@ -49,7 +49,7 @@ def test_chat(client, model):
 def test_chat_raw_headers(client, model):
     raw = client.chat.completions.with_raw_response.create(model=model, messages=[{"role": "user", "content": "Hi"}])
     assert raw.headers["x-switchyard-attempts"] == "1"
-    assert raw.headers["x-switchyard-provider"] in ("emu-anthropic", "emu-openai")
+    assert raw.headers["x-switchyard-provider"].startswith("emu-")
     assert raw.parse().choices[0].message.content == REPLY
 
 

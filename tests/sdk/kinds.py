@@ -1,0 +1,27 @@
+"""One entry per provider kind the shared SDK suites run against.
+
+Each entry: the model name clients send (also the route name), the provider's config entry
+(YAML flow mapping; `{emu}` is the emulator's port) and the upstream model it routes to.
+Every kind points at the one emulator, which speaks each wire format on its own paths.
+"""
+
+COMMON = 'api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5s'
+
+KINDS = [
+    ("claude", 'name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}"', "claude-haiku-4-5"),
+    ("gpt", 'name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1"', "gpt-4o-mini"),
+]
+
+MODELS = [k[0] for k in KINDS]
+
+
+def providers_yaml(emu):
+    return "".join(f"  - {{ {p.format(emu=emu)}, {COMMON} }}\n" for _, p, _ in KINDS)
+
+
+def routes_yaml():
+    out = []
+    for model, prov, upstream in KINDS:
+        name = prov.split(",")[0].split(":")[1].strip()
+        out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
+    return "".join(out)
