@@ -192,3 +192,117 @@ fn endpoint_authority() {
     assert_eq!((e.port, e.authority.as_str()), (443, "api.anthropic.com"));
     assert!(!e.host_is_ip());
 }
+
+const KEYS: &str = "keys: [{name: k, key: abcdefghijk}]\n";
+
+/// Presets need only a kind and a key; base URLs of kinds default; Azure needs one.
+#[test]
+fn presets_and_default_base_urls() {
+    let c = load(&format!(
+        "providers:\n  - {{name: g, kind: groq, api_key: x}}\n  - {{name: l, kind: lmstudio}}\n  - {{name: a, kind: anthropic}}\n  - {{name: m, kind: gemini}}\n  - {{name: o, kind: ollama}}\n{KEYS}"
+    ))
+    .unwrap();
+    let p = &c.providers;
+    assert_eq!(
+        (p[0].kind, p[0].preset),
+        (ProviderKind::OpenAi, Some("groq"))
+    );
+    assert_eq!(p[0].endpoint.host, "api.groq.com");
+    assert_eq!(p[0].endpoint.path_prefix, "/openai/v1");
+    assert_eq!((p[1].endpoint.tls, p[1].endpoint.port), (false, 1234));
+    assert_eq!(p[2].endpoint.host, "api.anthropic.com");
+    assert_eq!(p[3].endpoint.host, "generativelanguage.googleapis.com");
+    assert_eq!(p[4].endpoint.port, 11434);
+    assert!(
+        err(&format!("providers: [{{name: z, kind: azure}}]\n{KEYS}"))
+            .starts_with("providers[0].base_url: required for kind azure")
+    );
+    let e = err(&format!("providers: [{{name: z, kind: grok}}]\n{KEYS}"));
+    assert!(
+        e.starts_with("providers[0].kind: unknown kind \"grok\"") && e.contains("groq"),
+        "{e}"
+    );
+}
+
+/// Bedrock: region and credentials from config or the AWS environment, never echoed.
+#[test]
+fn bedrock_region_and_credentials() {
+    let aws = |name: &str| match name {
+        "AWS_REGION" => Some("eu-west-1".to_string()),
+        "AWS_ACCESS_KEY_ID" => Some("AKIAENVCANARY".to_string()),
+        "AWS_SECRET_ACCESS_KEY" => Some("env-secret-canary".to_string()),
+        "AWS_SESSION_TOKEN" => Some("env-token-canary".to_string()),
+        _ => None,
+    };
+    let yaml = format!("providers: [{{name: b, kind: bedrock}}]\n{KEYS}");
+    let c = Config::from_yaml(&yaml, &aws).unwrap();
+    let b = &c.providers[0];
+    assert_eq!(b.region, "eu-west-1");
+    assert_eq!(b.endpoint.host, "bedrock-runtime.eu-west-1.amazonaws.com");
+    let creds = b.aws.as_ref().unwrap();
+    assert_eq!(creds.access_key_id.expose(), "AKIAENVCANARY");
+    assert_eq!(
+        creds.session_token.as_ref().unwrap().expose(),
+        "env-token-canary"
+    );
+    assert!(!format!("{c:?}").contains("env-secret-canary"));
+    // Config credentials win, and the environment's session token is not mixed in.
+    let yaml = format!(
+        "providers: [{{name: b, kind: bedrock, region: us-east-1, aws_access_key_id: AKIACONF, aws_secret_access_key: conf-secret}}]\n{KEYS}"
+    );
+    let c = Config::from_yaml(&yaml, &aws).unwrap();
+    let creds = c.providers[0].aws.as_ref().unwrap();
+    assert_eq!(creds.access_key_id.expose(), "AKIACONF");
+    assert!(creds.session_token.is_none());
+    assert!(
+        err(&format!("providers: [{{name: b, kind: bedrock}}]\n{KEYS}"))
+            .starts_with("providers[0].region: required")
+    );
+    assert!(
+        err(&format!(
+            "providers: [{{name: b, kind: bedrock, region: \"US East\"}}]\n{KEYS}"
+        ))
+        .starts_with("providers[0].region:")
+    );
+    assert!(
+        err(&format!(
+            "providers: [{{name: b, kind: bedrock, region: us-east-1}}]\n{KEYS}"
+        ))
+        .starts_with("providers[0].aws_access_key_id: required")
+    );
+    assert!(
+        err(&format!(
+            "providers: [{{name: o, kind: openai, region: us-east-1}}]\n{KEYS}"
+        ))
+        .starts_with("providers[0].region: only applies to kind bedrock")
+    );
+    assert!(
+        err(&format!(
+            "providers: [{{name: o, kind: openai, api_version: \"2024-10-21\"}}]\n{KEYS}"
+        ))
+        .starts_with("providers[0].api_version: only applies to kind azure")
+    );
+}
+
+/// Parameter policies: a blanket action, per-parameter overrides, unknown names rejected.
+#[test]
+fn param_policy() {
+    let c = load(&format!(
+        "providers: [{{name: a, kind: anthropic, unsupported_params: drop, params: {{ n: reject }}}}]\n{KEYS}"
+    ))
+    .unwrap();
+    let p = &c.providers[0].params;
+    assert_eq!(p.action("n", ParamAction::Drop), ParamAction::Reject);
+    assert_eq!(p.action("logprobs", ParamAction::Reject), ParamAction::Drop);
+    let e = err(&format!(
+        "providers: [{{name: a, kind: anthropic, params: {{ temperature: drop }}}}]\n{KEYS}"
+    ));
+    assert!(
+        e.starts_with("providers[0].params.temperature: unknown parameter"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "providers: [{{name: a, kind: anthropic, unsupported_params: ignore}}]\n{KEYS}"
+    ));
+    assert!(e.starts_with("providers[0].unsupported_params:"), "{e}");
+}

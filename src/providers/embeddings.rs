@@ -23,6 +23,7 @@ pub fn build(
             raw,
             model,
         ),
+        ProviderKind::Azure => super::azure::build_embeddings(provider, req, raw, model),
         ProviderKind::Anthropic => Err(GatewayError::new(
             400,
             ErrorKind::InvalidRequest,
@@ -49,7 +50,7 @@ pub fn decode(
 ) -> Result<DecodedResponse, GatewayError> {
     let _ = (req, model);
     match provider.kind {
-        ProviderKind::OpenAi => decode_openai(body),
+        ProviderKind::OpenAi | ProviderKind::Azure => decode_openai(body),
         k => Err(kind_unavailable(k)),
     }
 }

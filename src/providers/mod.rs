@@ -9,9 +9,11 @@
 //! [`ProviderKind`] is a closed enum, so dispatch is a `match`, not a `dyn` call.
 
 pub mod anthropic;
+pub mod azure;
 pub mod embeddings;
 pub mod openai;
 pub mod params;
+pub mod presets;
 pub mod sse_driver;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -89,6 +91,7 @@ pub fn build_request(
     match provider.kind {
         ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
+        ProviderKind::Azure => azure::build_request(provider, req, raw_body, model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -101,6 +104,7 @@ pub fn add_auth_headers(
     let res = match provider.kind {
         ProviderKind::OpenAi => openai::add_headers(provider, header),
         ProviderKind::Anthropic => anthropic::add_headers(provider, header),
+        ProviderKind::Azure => azure::add_headers(provider, header),
         _ => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
@@ -113,7 +117,7 @@ pub fn decode_response(
     ctx: &TranslateCtx<'_>,
 ) -> Result<DecodedResponse, GatewayError> {
     match kind {
-        ProviderKind::OpenAi => openai::decode_response(body),
+        ProviderKind::OpenAi | ProviderKind::Azure => openai::decode_response(body),
         ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
         k => Err(kind_unavailable(k)),
     }
@@ -196,6 +200,7 @@ impl StreamTranslator {
     pub fn new(kind: ProviderKind, ctx: &TranslateCtx<'_>, upstream_model: &str) -> Self {
         match kind {
             ProviderKind::OpenAi => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
+            ProviderKind::Azure => StreamTranslator::OpenAi(azure::stream(ctx)),
             ProviderKind::Anthropic => StreamTranslator::Anthropic(
                 anthropic::AnthropicMachine::stream(ctx, upstream_model),
             ),

@@ -66,6 +66,11 @@ pub fn build_request(
         at = end;
     }
     body.extend_from_slice(&raw[at..]);
+    if provider.preset == Some("mistral") {
+        if let Some(fixed) = super::presets::mistral_body(&body)? {
+            body = fixed;
+        }
+    }
     Ok(UpstreamRequest::new(path, Bytes::from(body)))
 }
 
@@ -214,6 +219,9 @@ pub type PassthroughStream = SseTranslator<Passthrough>;
 #[derive(Debug)]
 pub struct Passthrough {
     provider: String,
+    /// Drop chunks with `"choices":[]` and no usage (Azure's leading prompt-filter chunk,
+    /// which crashes clients that index `choices[0]`).
+    strip_empty_choices: bool,
     client_wants_usage: bool,
     usage: Usage,
     saw_finish: bool,
@@ -226,12 +234,22 @@ impl Passthrough {
     pub fn stream(ctx: &TranslateCtx<'_>) -> PassthroughStream {
         SseTranslator::new(Passthrough {
             provider: ctx.provider.to_string(),
+            strip_empty_choices: false,
             client_wants_usage: ctx.include_usage,
             usage: Usage::default(),
             saw_finish: false,
             saw_output: false,
             done: false,
         })
+    }
+}
+
+impl Passthrough {
+    /// Like [`Passthrough::stream`], also dropping Azure's choice-less filter chunks.
+    pub fn azure_stream(ctx: &TranslateCtx<'_>) -> PassthroughStream {
+        let mut t = Self::stream(ctx);
+        t.machine_mut().strip_empty_choices = true;
+        t
     }
 }
 
@@ -296,6 +314,12 @@ impl Passthrough {
                 self.usage = u.to_usage();
                 let empty_choices = probe.choices.is_none_or(|c| c.get().trim() == "[]");
                 forward = !empty_choices || self.client_wants_usage;
+            }
+        } else if self.strip_empty_choices && data.contains("\"choices\":[]") {
+            // No usage here (checked above): a prompt-filter annotation chunk.
+            let probe: ChunkProbe<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
+            if probe.choices.is_none_or(|c| c.get().trim() == "[]") {
+                return Ok(());
             }
         }
         if data.contains("\"finish_reason\":\"") {

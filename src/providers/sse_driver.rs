@@ -48,6 +48,11 @@ impl<M: SseMachine> SseTranslator<M> {
         &self.machine
     }
 
+    /// The state machine, for configuration before the first byte.
+    pub fn machine_mut(&mut self) -> &mut M {
+        &mut self.machine
+    }
+
     /// Feeds upstream bytes.
     pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
         if self.machine.is_done() {

@@ -10,6 +10,15 @@ COMMON = 'api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5
 KINDS = [
     ("claude", 'name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}"', "claude-haiku-4-5"),
     ("gpt", 'name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1"', "gpt-4o-mini"),
+    ("azure", 'name: emu-azure, kind: azure, base_url: "http://127.0.0.1:{emu}"', "gpt-4o-mini"),
+    ("azure-v1", 'name: emu-azure-v1, kind: azure, base_url: "http://127.0.0.1:{emu}/openai/v1"', "gpt-4o-mini"),
+    ("groq", 'name: emu-groq, kind: groq, base_url: "http://127.0.0.1:{emu}/openai/v1"', "llama-3.3-70b-versatile"),
+]
+
+# Embeddings: (model name clients send, provider name from KINDS, upstream embedding model).
+EMBEDDINGS = [
+    ("embed-openai", "emu-openai", "text-embedding-3-small"),
+    ("embed-azure", "emu-azure", "text-embedding-3-small"),
 ]
 
 MODELS = [k[0] for k in KINDS]
@@ -23,5 +32,7 @@ def routes_yaml():
     out = []
     for model, prov, upstream in KINDS:
         name = prov.split(",")[0].split(":")[1].strip()
+        out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
+    for model, name, upstream in EMBEDDINGS:
         out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
     return "".join(out)

@@ -4,6 +4,7 @@ mod anthropic;
 mod anthropic_render;
 mod delivery;
 mod directives;
+mod embeddings;
 mod error;
 mod openai;
 mod openai_render;

@@ -57,6 +57,7 @@ impl Api {
 
 enum Route {
     Chat(Api),
+    Embeddings,
     Models,
     NotFound,
     MethodNotAllowed,
@@ -65,6 +66,8 @@ enum Route {
 fn route(method: &Method, path: &str) -> Route {
     let (want, route) = if path.ends_with("/chat/completions") {
         (Method::POST, Route::Chat(Api::OpenAi))
+    } else if path.ends_with("/embeddings") {
+        (Method::POST, Route::Embeddings)
     } else if path.ends_with("/messages") {
         (Method::POST, Route::Chat(Api::Anthropic))
     } else if path.ends_with("/models") {
@@ -183,6 +186,26 @@ fn all_headers(h: &RequestHeader) -> BTreeMap<String, String> {
     out
 }
 
+/// Azure deployment URLs (`/openai/deployments/{d}/…`).
+fn is_azure_deployment(h: &RequestHeader) -> bool {
+    h.uri.path().contains("/openai/deployments/")
+}
+
+/// Azure deployment URLs require `api-version`, as the real service does.
+fn azure_url_error(h: &RequestHeader) -> Option<ApiError> {
+    let has_version = h.uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("api-version=") && p.len() > 12)
+    });
+    (is_azure_deployment(h) && !has_version).then(|| {
+        ApiError::new(
+            404,
+            "Resource not found: api-version query parameter is required (switchyard-emulator)",
+        )
+        .code("404")
+    })
+}
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -222,7 +245,7 @@ impl EmulatorApp {
             }
         };
         let json: Option<Value> = match route {
-            Route::Chat(_) => serde_json::from_slice(&body).ok(),
+            Route::Chat(_) | Route::Embeddings => serde_json::from_slice(&body).ok(),
             _ => None,
         };
         if self.recorder.enabled() {
@@ -244,6 +267,7 @@ impl EmulatorApp {
         }
         match route {
             Route::Chat(api) => self.chat(s, api, &body, json).await,
+            Route::Embeddings => self.embeddings(s, json).await,
             Route::Models => {
                 let head = Head::json(200);
                 delivery::send_full(s, &head, Bytes::from_static(MODELS_JSON.as_bytes()), None)
@@ -335,7 +359,10 @@ impl EmulatorApp {
             .push((api.request_id_header(), format!("req_emu{req_id}")));
         let h = s.req_header();
         let authorized = match api {
-            Api::OpenAi => has_bearer(h),
+            // Azure OpenAI authenticates with `api-key`.
+            Api::OpenAi => {
+                has_bearer(h) || header_str(h, "api-key").is_some_and(|k| !k.trim().is_empty())
+            }
             Api::Anthropic => {
                 header_str(h, "x-api-key").is_some_and(|k| !k.trim().is_empty()) || has_bearer(h)
             }
@@ -345,6 +372,8 @@ impl EmulatorApp {
                 Api::OpenAi => ApiError::new(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). (switchyard-emulator)").code("invalid_api_key"),
                 Api::Anthropic => ApiError::new(401, "x-api-key header is required (switchyard-emulator)"),
             })
+        } else if let Some(e) = azure_url_error(h) {
+            Some(e)
         } else if api == Api::Anthropic && header_str(h, "anthropic-version").is_none() {
             Some(ApiError::bad_request(
                 "anthropic-version: header is required (switchyard-emulator)",
@@ -445,6 +474,13 @@ impl EmulatorApp {
             ),
         };
         head.content_type = "text/event-stream";
+        let mut events = events;
+        if is_azure_deployment(s.req_header()) {
+            events.insert(
+                0,
+                Bytes::from_static(crate::embeddings::AZURE_FILTER_CHUNK.as_bytes()),
+            );
+        }
         let faults = StreamFaults {
             chunk_ms: d.chunk_ms,
             split: d.split,
@@ -453,6 +489,48 @@ impl EmulatorApp {
             error_event,
         };
         delivery::send_sse(s, &head, events, &faults).await
+    }
+
+    /// `POST …/embeddings` (OpenAI and Azure URLs): deterministic vectors.
+    async fn embeddings(&self, s: &mut ServerSession, json: Option<Value>) -> Outcome {
+        let h = s.req_header();
+        let mut head = Head::json(400);
+        head.headers
+            .push(("x-request-id", format!("req_emu{}", next_id())));
+        let authorized =
+            has_bearer(h) || header_str(h, "api-key").is_some_and(|k| !k.trim().is_empty());
+        let result = if !authorized {
+            Err(
+                ApiError::new(401, "Incorrect API key provided. (switchyard-emulator)")
+                    .code("invalid_api_key"),
+            )
+        } else if let Some(e) = azure_url_error(h) {
+            Err(e)
+        } else {
+            json.ok_or_else(|| ApiError::bad_request("invalid JSON body (switchyard-emulator)"))
+                .and_then(|j| crate::embeddings::parse_openai(&j))
+        };
+        match result {
+            Ok(req) => {
+                let (model, spec) = split_model(&req.model);
+                if let Ok(d) = Directives::parse(spec, header_str(s.req_header(), "x-emulator")) {
+                    if let Some(status) = d.status {
+                        head.status = status;
+                        let e = Api::OpenAi.status_error(status);
+                        return delivery::send_full(s, &head, Api::OpenAi.error_body(&e, 0), None)
+                            .await;
+                    }
+                }
+                head.status = 200;
+                let body =
+                    crate::embeddings::render_openai(model, &req.inputs, req.dims, req.base64);
+                delivery::send_full(s, &head, Bytes::from(body), None).await
+            }
+            Err(e) => {
+                head.status = e.status;
+                delivery::send_full(s, &head, Api::OpenAi.error_body(&e, 0), None).await
+            }
+        }
     }
 
     async fn fail(
