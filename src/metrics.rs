@@ -6,7 +6,7 @@
 
 use parking_lot::RwLock;
 use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    CounterVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
     exponential_buckets,
 };
 use std::collections::HashSet;
@@ -22,6 +22,8 @@ pub struct Metrics {
     pub ttfb: HistogramVec,
     pub overhead: Histogram,
     pub tokens: IntCounterVec,
+    pub cost_usd: CounterVec,
+    pub unpriced_requests: IntCounterVec,
     pub upstream_attempts: IntCounterVec,
     pub failovers: IntCounter,
     pub stream_errors: IntCounterVec,
@@ -72,6 +74,16 @@ impl Metrics {
                 &["provider", "model", "type"],
             )
             .expect("metric"),
+            cost_usd: CounterVec::new(
+                Opts::new("switchyard_cost_usd_total", "Cost of served requests in USD (catalog or configured prices), by provider and model"),
+                &["provider", "model"],
+            )
+            .expect("metric"),
+            unpriced_requests: IntCounterVec::new(
+                Opts::new("switchyard_unpriced_requests_total", "Served requests whose cost is unknown (model without prices, or no usage reported)"),
+                &["provider", "model"],
+            )
+            .expect("metric"),
             upstream_attempts: IntCounterVec::new(
                 Opts::new("switchyard_upstream_attempts_total", "Provider attempts by outcome"),
                 &["provider", "outcome"],
@@ -92,6 +104,8 @@ impl Metrics {
         reg(Box::new(m.ttfb.clone()));
         reg(Box::new(m.overhead.clone()));
         reg(Box::new(m.tokens.clone()));
+        reg(Box::new(m.cost_usd.clone()));
+        reg(Box::new(m.unpriced_requests.clone()));
         reg(Box::new(m.upstream_attempts.clone()));
         reg(Box::new(m.failovers.clone()));
         reg(Box::new(m.stream_errors.clone()));

@@ -67,6 +67,7 @@ pub fn build(config: Config) -> Result<Server, StartError> {
         router: Router::new(config.clone()),
         keys: KeyTable::new(&config.keys),
         upstreams,
+        catalog: config.catalog.clone(),
     };
     let (access_log, writer) = AccessLog::new(&config.server.access_log);
     let in_flight = InFlight::default();

@@ -10,6 +10,8 @@ mod validate;
 
 pub use secret::Secret;
 
+use crate::catalog::{Catalog, Prices};
+
 use http::{HeaderName, HeaderValue};
 use std::fmt;
 use std::net::SocketAddr;
@@ -27,6 +29,8 @@ pub struct Config {
     pub providers: Vec<Arc<ProviderSettings>>,
     pub routes: Vec<Route>,
     pub keys: Vec<ClientKey>,
+    /// The model catalog: built in, or `server.catalog`.
+    pub catalog: Arc<Catalog>,
 }
 
 /// Listener, limit and lifecycle settings.
@@ -220,6 +224,15 @@ pub struct ProviderSettings {
     pub api_version: String,
     /// Unsupported-parameter policy.
     pub params: ParamPolicy,
+    /// `prices:`: what every model of this provider costs, instead of the catalog's prices.
+    pub prices: Option<Prices>,
+}
+
+impl ProviderSettings {
+    /// The provider name the catalog uses: the preset (`groq`) or the kind (`openai`).
+    pub fn catalog_name(&self) -> &'static str {
+        self.preset.unwrap_or(self.kind.as_str())
+    }
 }
 
 /// A target of a route: which provider, which upstream model.

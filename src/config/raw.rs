@@ -54,6 +54,8 @@ pub struct RawServer {
     pub health_check_interval: Option<Duration>,
     /// Where Pingora writes its pid file.
     pub pid_file: Option<String>,
+    /// A model catalog file (`conf/models.json` format) replacing the built-in one.
+    pub catalog: Option<String>,
 }
 
 /// One entry of `providers:`.
@@ -104,6 +106,30 @@ pub struct RawProvider {
     pub headers: BTreeMap<String, String>,
     /// Active health checks (TCP/TLS connect) of this provider's endpoints.
     pub health_check: Option<bool>,
+    /// Prices (USD per million tokens) for every model of this provider, replacing the
+    /// catalog's: `free`, or `{ input, output, cache_read, cache_write }`.
+    pub prices: Option<RawPrices>,
+}
+
+/// `prices:` of a provider.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawPrices {
+    /// `free` (the only accepted word).
+    Word(String),
+    Table(RawPriceTable),
+}
+
+/// `prices: { input, output, cache_read, cache_write }` in USD per million tokens.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceTable {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    #[serde(default)]
+    pub cache_write: Option<f64>,
 }
 
 /// One entry of `routes:`.

@@ -306,3 +306,79 @@ fn param_policy() {
     ));
     assert!(e.starts_with("providers[0].unsupported_params:"), "{e}");
 }
+
+const ONE_PROVIDER: &str =
+    "keys: [ { name: k, key: abcdefghijk } ]\nproviders:\n  - { name: p, kind: groq, api_key: x";
+
+/// `prices:` overrides: a table in USD per million tokens, or `free`; bad values name the field.
+#[test]
+fn price_overrides() {
+    use crate::catalog::{Price, Prices};
+    let c = load(&format!(
+        "{ONE_PROVIDER}, prices: {{ input: 0.5, output: 1.5, cache_read: 0.05 }} }}"
+    ))
+    .unwrap();
+    let p = c.providers[0].prices.unwrap();
+    assert_eq!((p.input, p.output), (Price(500_000), Price(1_500_000)));
+    assert_eq!((p.cache_read, p.cache_write), (Some(Price(50_000)), None));
+    assert_eq!(c.providers[0].catalog_name(), "groq");
+    let free = load(&format!("{ONE_PROVIDER}, prices: free }}")).unwrap();
+    assert_eq!(free.providers[0].prices, Some(Prices::FREE));
+    let zero = load(&format!(
+        "{ONE_PROVIDER}, prices: {{ input: 0, output: 0 }} }}"
+    ))
+    .unwrap();
+    assert_eq!(zero.providers[0].prices.unwrap().output, Price(0));
+    assert!(load(ISSUE_EXAMPLE).unwrap().providers[0].prices.is_none());
+    for (prices, field) in [
+        ("{ input: -1, output: 1 }", "providers[0].prices.input: "),
+        ("{ input: 1, output: .nan }", "providers[0].prices.output: "),
+        (
+            "{ input: 1, output: 1, cache_write: -2 }",
+            "providers[0].prices.cache_write: ",
+        ),
+        ("cheap", "providers[0].prices: \"cheap\" must be free"),
+        ("{ input: 1 }", "providers[0].prices"),
+        (
+            "{ input: 1, output: 1, per_request: 2 }",
+            "providers[0].prices",
+        ),
+    ] {
+        let e = err(&format!("{ONE_PROVIDER}, prices: {prices} }}"));
+        assert!(e.starts_with(field), "{prices}: {e}");
+    }
+}
+
+/// The built-in catalog by default; `server.catalog` replaces it; a bad file fails the load
+/// naming the field.
+#[test]
+fn catalog_file() {
+    let c = load(ISSUE_EXAMPLE).unwrap();
+    assert!(c.catalog.lookup("openai", "gpt-4o-mini").is_some());
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("models.json");
+    std::fs::write(
+        &good,
+        r#"{"models": [{"provider": "vllm", "id": "local", "mode": "chat", "prices": {"input": 0, "output": 0}}]}"#,
+    )
+    .unwrap();
+    let yaml = |path: &std::path::Path| {
+        format!(
+            "server: {{ catalog: \"{}\" }}\nkeys: [ {{ name: k, key: abcdefghijk }} ]\n",
+            path.display()
+        )
+    };
+    let c = load(&yaml(&good)).unwrap();
+    assert_eq!(c.catalog.len(), 1);
+    assert!(c.catalog.lookup("vllm", "local").is_some());
+    assert!(c.catalog.lookup("openai", "gpt-4o-mini").is_none());
+    let e = err(&yaml(&dir.path().join("missing.json")));
+    assert!(e.starts_with("server.catalog: cannot read"), "{e}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"models\": [{\"provider\": \"a\"}]}").unwrap();
+    let e = err(&yaml(&bad));
+    assert!(
+        e.starts_with("server.catalog: ") && e.contains("not a model catalog"),
+        "{e}"
+    );
+}

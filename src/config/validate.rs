@@ -1,12 +1,13 @@
 //! Raw config → runtime [`Config`]: every cross-reference resolved, every value range-checked,
 //! each failure reported with the YAML path of the offending field.
 
-use super::raw::{RawConfig, RawProvider, RawRoute, RawServer};
+use super::raw::{RawConfig, RawPrices, RawProvider, RawRoute, RawServer};
 use super::{
     AccessLogTarget, AwsCredentials, ClientKey, Config, ConfigError, Endpoint, PRESETS,
     ParamAction, ParamPolicy, ProviderKind, ProviderSettings, Route, Secret, ServerSettings,
     Target, Timeouts,
 };
+use crate::catalog::{Catalog, Prices};
 use http::{HeaderName, HeaderValue, Uri};
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ type VResult<T> = Result<T, ConfigError>;
 pub(super) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
+    let catalog = catalog(raw.server.catalog.as_deref())?;
     let server = server(raw.server)?;
     let mut providers = Vec::with_capacity(raw.providers.len());
     let mut names = HashSet::new();
@@ -95,7 +97,36 @@ pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
         providers,
         routes,
         keys,
+        catalog,
     })
+}
+
+/// The built-in catalog, or the file named by `server.catalog`.
+fn catalog(path: Option<&str>) -> VResult<Arc<Catalog>> {
+    match path {
+        None => Catalog::embedded().map_err(|e| ConfigError::new("server.catalog", e)),
+        Some("") => Err(ConfigError::new("server.catalog", "must be a file path")),
+        Some(path) => Catalog::load(std::path::Path::new(path))
+            .map(Arc::new)
+            .map_err(|e| ConfigError::new("server.catalog", e)),
+    }
+}
+
+/// `prices: free` or `{ input, output, cache_read, cache_write }` (USD per million tokens).
+fn prices(at: &str, raw: Option<&RawPrices>) -> VResult<Option<Prices>> {
+    match raw {
+        None => Ok(None),
+        Some(RawPrices::Word(w)) if w == "free" => Ok(Some(Prices::FREE)),
+        Some(RawPrices::Word(w)) => Err(ConfigError::new(
+            format!("{at}.prices"),
+            format!("\"{w}\" must be free or {{ input, output, cache_read, cache_write }}"),
+        )),
+        Some(RawPrices::Table(t)) => {
+            Prices::from_usd(t.input, t.output, t.cache_read, t.cache_write)
+                .map(Some)
+                .map_err(|(field, e)| ConfigError::new(format!("{at}.prices.{field}"), e))
+        }
+    }
 }
 
 fn server(raw: RawServer) -> VResult<ServerSettings> {
@@ -285,6 +316,7 @@ fn provider(
     };
     let endpoint = endpoint(&format!("{at}.base_url"), base_url)?;
     let params = param_policy(at, &raw)?;
+    let prices = prices(at, raw.prices.as_ref())?;
     let mut headers = Vec::with_capacity(raw.headers.len());
     for (name, value) in &raw.headers {
         let hat = format!("{at}.headers.{name}");
@@ -342,6 +374,7 @@ fn provider(
         aws,
         api_version,
         params,
+        prices,
     })
 }
 

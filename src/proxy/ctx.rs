@@ -45,6 +45,10 @@ pub struct RequestCtx {
     pub status: u16,
     pub error: Option<ErrorKind>,
     pub usage: Usage,
+    /// A provider's answer was committed to the client (so the request is priced).
+    pub served: bool,
+    /// Cost in micro-dollars, once known (set before the headers of a non-streaming answer).
+    pub cost_micros: Option<u64>,
     /// When the first response body byte was written to the client.
     pub first_byte: Option<Instant>,
     /// Time spent waiting on providers, over all attempts.
@@ -74,6 +78,8 @@ impl RequestCtx {
             status: 0,
             error: None,
             usage: Usage::default(),
+            served: false,
+            cost_micros: None,
             first_byte: None,
             upstream_time: Duration::ZERO,
             body_time: Duration::ZERO,

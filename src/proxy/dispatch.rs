@@ -204,10 +204,13 @@ pub async fn run(
         match outcome {
             Outcome::Complete { body, usage } => {
                 ctx.usage = usage;
+                ctx.served = true;
+                ctx.cost_micros = super::pricing::cost_micros(snapshot, ctx);
                 note_failover(ctx);
                 return relay::complete(session, ctx, body).await;
             }
             Outcome::Stream(open) => {
+                ctx.served = true;
                 note_failover(ctx);
                 return relay::stream(
                     session,

@@ -10,12 +10,14 @@ pub mod body;
 pub mod ctx;
 pub mod dispatch;
 mod models;
+pub mod pricing;
 pub mod relay;
 pub mod respond;
 pub mod upstream;
 
 use crate::access_log::{AccessLog, Record};
 use crate::auth::KeyTable;
+use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::error::{ErrorKind, GatewayError};
 use crate::lifecycle::InFlight;
@@ -38,6 +40,8 @@ pub struct Snapshot {
     pub router: Router,
     pub keys: KeyTable,
     pub upstreams: Upstreams,
+    /// Context windows, capabilities and prices of models (`config.catalog`).
+    pub catalog: Arc<Catalog>,
 }
 
 /// Process-wide state shared by all requests.
@@ -265,6 +269,7 @@ impl Gateway {
                 }
             }
         }
+        let charge = pricing::observe(ctx, provider, model.as_str());
         let req = session.req_header();
         let key = match (&ctx.snapshot, ctx.principal) {
             (Some(s), Some(p)) => Some(s.keys.name(p.key)),
@@ -287,6 +292,13 @@ impl Gateway {
             completion_tokens: ctx.usage.completion_tokens,
             cached_tokens: ctx.usage.cached_tokens,
             reasoning_tokens: ctx.usage.reasoning_tokens,
+            cost_usd: match charge {
+                Some(pricing::Charge::Priced(c)) => Some(crate::catalog::cost::usd(c)),
+                _ => None,
+            },
+            priced: charge
+                .filter(|c| !matches!(c, pricing::Charge::Priced(_)))
+                .map(|_| false),
             duration_ms: ms(total),
             ttfb_ms: ctx.first_byte.map(|fb| ms(fb.duration_since(ctx.start))),
             overhead_ms: ms(ctx.overhead()),

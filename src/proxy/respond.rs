@@ -1,7 +1,9 @@
 //! Writing gateway responses: the shared headers, JSON bodies and OpenAI-shaped errors.
 //!
 //! Every response carries `x-request-id`; routed ones add `x-switchyard-provider`,
-//! `x-switchyard-attempts`, `x-switchyard-route` and `x-switchyard-model`.
+//! `x-switchyard-attempts`, `x-switchyard-route` and `x-switchyard-model`; a non-streaming
+//! answer whose cost is known adds `x-switchyard-cost-usd` (a stream's headers go out before
+//! its usage is known, so streams have its cost only in the access log and metrics).
 
 use super::ctx::RequestCtx;
 use crate::error::GatewayError;
@@ -37,6 +39,9 @@ pub fn header(
         .and_then(|m| http::HeaderValue::from_str(m).ok())
     {
         h.insert_header("x-switchyard-model", m)?;
+    }
+    if let Some(c) = ctx.cost_micros {
+        h.insert_header("x-switchyard-cost-usd", crate::catalog::cost::usd_string(c))?;
     }
     Ok(h)
 }
