@@ -10,6 +10,7 @@
 
 pub mod anthropic;
 pub mod embeddings;
+pub mod gemini;
 pub mod openai;
 pub mod params;
 pub mod sse_driver;
@@ -89,6 +90,7 @@ pub fn build_request(
     match provider.kind {
         ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
+        ProviderKind::Gemini => gemini::build_request(provider, req, model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -101,6 +103,7 @@ pub fn add_auth_headers(
     let res = match provider.kind {
         ProviderKind::OpenAi => openai::add_headers(provider, header),
         ProviderKind::Anthropic => anthropic::add_headers(provider, header),
+        ProviderKind::Gemini => gemini::add_headers(provider, header),
         _ => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
@@ -115,6 +118,7 @@ pub fn decode_response(
     match kind {
         ProviderKind::OpenAi => openai::decode_response(body),
         ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
+        ProviderKind::Gemini => gemini::decode_response(body, ctx),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -129,7 +133,13 @@ pub fn decode_error(
     let message = match provider.kind {
         ProviderKind::OpenAi => openai::error_message(body),
         ProviderKind::Anthropic => anthropic::error_message(body),
+        ProviderKind::Gemini => gemini::error_message(body),
         _ => openai::error_message(body),
+    };
+    // Google errors may carry the delay in a RetryInfo detail instead of a header.
+    let retry_after = match provider.kind {
+        ProviderKind::Gemini => retry_after.or_else(|| gemini::retry_delay(body)),
+        _ => retry_after,
     };
     upstream_error(&provider.name, status, message.as_deref(), retry_after)
 }
@@ -180,6 +190,7 @@ pub fn upstream_error(
 pub enum StreamTranslator {
     OpenAi(openai::PassthroughStream),
     Anthropic(anthropic::AnthropicStream),
+    Gemini(gemini::GeminiStream),
 }
 
 /// What a fed chunk did to the stream.
@@ -199,6 +210,9 @@ impl StreamTranslator {
             ProviderKind::Anthropic => StreamTranslator::Anthropic(
                 anthropic::AnthropicMachine::stream(ctx, upstream_model),
             ),
+            ProviderKind::Gemini => {
+                StreamTranslator::Gemini(gemini::GeminiMachine::stream(ctx, upstream_model))
+            }
             // Unreachable: build_request refuses unavailable kinds before anything is sent.
             _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
         }
@@ -210,6 +224,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.feed(chunk, out),
             StreamTranslator::Anthropic(s) => s.feed(chunk, out),
+            StreamTranslator::Gemini(s) => s.feed(chunk, out),
         }
     }
 
@@ -219,6 +234,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.finish(out),
             StreamTranslator::Anthropic(s) => s.finish(out),
+            StreamTranslator::Gemini(s) => s.finish(out),
         }
     }
 
@@ -228,6 +244,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().has_output(),
             StreamTranslator::Anthropic(s) => s.machine().has_output(),
+            StreamTranslator::Gemini(s) => s.machine().has_output(),
         }
     }
 
@@ -236,6 +253,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().usage(),
             StreamTranslator::Anthropic(s) => s.machine().usage(),
+            StreamTranslator::Gemini(s) => s.machine().usage(),
         }
     }
 }
