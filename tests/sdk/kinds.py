@@ -10,6 +10,7 @@ COMMON = 'api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5
 KINDS = [
     ("claude", 'name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}"', "claude-haiku-4-5"),
     ("gpt", 'name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1"', "gpt-4o-mini"),
+    ("gemini", 'name: emu-gemini, kind: gemini, base_url: "http://127.0.0.1:{emu}"', "gemini-2.5-flash"),
 ]
 
 MODELS = [k[0] for k in KINDS]

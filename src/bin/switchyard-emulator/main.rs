@@ -5,6 +5,8 @@ mod anthropic_render;
 mod delivery;
 mod directives;
 mod error;
+mod gemini;
+mod gemini_render;
 mod openai;
 mod openai_render;
 mod recorder;
