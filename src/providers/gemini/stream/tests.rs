@@ -117,13 +117,13 @@ fn blocked_prompt_is_an_error() {
 #[test]
 fn truncation_is_an_error() {
     let cut = TEXT.rfind("data:").unwrap();
-    let r = run(G, true, TEXT[..cut].as_bytes(), &[]);
+    let r = run(G, true, &TEXT.as_bytes()[..cut], &[]);
     assert!(r.error.unwrap().contains("ended the stream"));
     let (c, done) = chunks(&r.output);
     assert!(!done);
     assert!(c.iter().all(|c| c["choices"][0]["finish_reason"].is_null()));
     for end in 0..TOOL_CALL.len() - 4 {
-        let r = run(G, true, TOOL_CALL[..end].as_bytes(), &[]);
+        let r = run(G, true, &TOOL_CALL.as_bytes()[..end], &[]);
         assert!(r.error.is_some(), "prefix of {end} bytes must not complete");
     }
 }
