@@ -1,4 +1,5 @@
 use super::*;
+use crate::scenario::ToolChoice;
 use serde_json::json;
 
 fn user(text: &str) -> Value {

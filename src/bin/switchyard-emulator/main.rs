@@ -6,6 +6,7 @@ mod delivery;
 mod directives;
 mod error;
 mod gemini;
+mod gemini_config;
 mod gemini_render;
 mod openai;
 mod openai_render;

@@ -13,10 +13,9 @@ use super::{ids, method_path, schema};
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::{UpstreamRequest, params};
-use crate::translate::request::{
-    ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
-};
+use crate::translate::request::{ChatRequest, Message, Role, Tool, ToolChoice};
 use bytes::Bytes;
+use parts::{texts, user_parts};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -338,130 +337,6 @@ fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, part: Part<'a>) {
     }
 }
 
-/// Non-empty text pieces of a message (text and refusal parts only).
-fn texts<'a>(
-    content: Option<&'a Content<'a>>,
-    i: usize,
-) -> Result<Vec<Cow<'a, str>>, GatewayError> {
-    match content {
-        None => Ok(Vec::new()),
-        Some(Content::Text(t)) => Ok(if t.is_empty() {
-            Vec::new()
-        } else {
-            vec![borrow(t)]
-        }),
-        Some(Content::Parts(parts)) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for (j, p) in parts.iter().enumerate() {
-                match (p.kind.as_ref(), &p.text, &p.refusal) {
-                    ("text", Some(t), _) | ("refusal", _, Some(t)) if !t.is_empty() => {
-                        out.push(borrow(t))
-                    }
-                    ("text" | "refusal", _, _) => {}
-                    (other, _, _) => {
-                        return Err(GatewayError::bad_param(
-                            format!("messages[{i}].content[{j}].type"),
-                            format!("content part type '{other}' is not allowed in this message"),
-                        ));
-                    }
-                }
-            }
-            Ok(out)
-        }
-    }
-}
-
-fn user_parts<'a>(
-    content: Option<&'a Content<'a>>,
-    i: usize,
-) -> Result<Vec<Part<'a>>, GatewayError> {
-    let Some(Content::Parts(parts)) = content else {
-        return Ok(texts(content, i)?.into_iter().map(Part::text).collect());
-    };
-    let mut out = Vec::with_capacity(parts.len());
-    for (j, p) in parts.iter().enumerate() {
-        match p.kind.as_ref() {
-            "text" => {
-                if let Some(t) = p.text.as_ref().filter(|t| !t.is_empty()) {
-                    out.push(Part::text(borrow(t)));
-                }
-            }
-            "image_url" => out.push(image_part(p, i, j)?),
-            other => {
-                return Err(GatewayError::bad_param(
-                    format!("messages[{i}].content[{j}].type"),
-                    format!(
-                        "content part type '{other}' is not supported for Gemini models (text and image_url are)"
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn image_part<'a>(p: &'a ContentPart<'a>, i: usize, j: usize) -> Result<Part<'a>, GatewayError> {
-    let param = || format!("messages[{i}].content[{j}].image_url");
-    let url = p
-        .image_url
-        .as_ref()
-        .map(|u| u.url.as_ref())
-        .ok_or_else(|| GatewayError::bad_param(param(), "image_url.url is required"))?;
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| GatewayError::bad_param(param(), "malformed data URL"))?;
-        let mime = meta
-            .strip_suffix(";base64")
-            .ok_or_else(|| GatewayError::bad_param(param(), "data URLs must be base64-encoded"))?;
-        if mime.is_empty() || data.is_empty() {
-            return Err(GatewayError::bad_param(
-                param(),
-                "data URL needs a MIME type and data",
-            ));
-        }
-        let mime = match mime.to_ascii_lowercase().as_str() {
-            "image/jpg" => Cow::Borrowed("image/jpeg"),
-            m if m == mime => Cow::Borrowed(mime),
-            m => Cow::Owned(m.to_string()),
-        };
-        return Ok(Part::new(PartData::InlineData {
-            mime_type: mime,
-            data,
-        }));
-    }
-    if ["https://", "http://", "gs://"]
-        .iter()
-        .any(|s| url.starts_with(s))
-    {
-        return Ok(Part::new(PartData::FileData {
-            mime_type: guess_mime(url),
-            file_uri: url,
-        }));
-    }
-    Err(GatewayError::bad_param(
-        param(),
-        "image URLs must be https://, gs:// or base64 data: URLs",
-    ))
-}
-
-/// MIME type from a URL's file extension (query and fragment ignored); JPEG by default.
-fn guess_mime(url: &str) -> &'static str {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    let ext = path
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "heic" => "image/heic",
-        "heif" => "image/heif",
-        _ => "image/jpeg",
-    }
-}
-
 /// Parses tool-call arguments (a JSON string) into the object Gemini expects.
 fn arguments_object(arguments: &str, at: impl Fn() -> String) -> Result<Value, GatewayError> {
     if arguments.trim().is_empty() {
@@ -568,6 +443,8 @@ fn response_format(
 fn borrow<'a>(s: &'a Cow<'a, str>) -> Cow<'a, str> {
     Cow::Borrowed(s.as_ref())
 }
+
+mod parts;
 
 #[cfg(test)]
 mod tests;
