@@ -34,6 +34,7 @@ pub fn build(
             ),
         )
         .with_param("model")),
+        ProviderKind::Gemini => super::gemini::embed::build(provider, req, model),
         k => {
             let _ = req;
             Err(kind_unavailable(k))
@@ -51,6 +52,7 @@ pub fn decode(
     let _ = (req, model);
     match provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure => decode_openai(body),
+        ProviderKind::Gemini => super::gemini::embed::decode(body, req, model),
         k => Err(kind_unavailable(k)),
     }
 }

@@ -11,6 +11,7 @@
 pub mod anthropic;
 pub mod azure;
 pub mod embeddings;
+pub mod gemini;
 pub mod openai;
 pub mod params;
 pub mod presets;
@@ -92,6 +93,7 @@ pub fn build_request(
         ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
         ProviderKind::Azure => azure::build_request(provider, req, raw_body, model),
+        ProviderKind::Gemini => gemini::build_request(provider, req, model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -105,6 +107,7 @@ pub fn add_auth_headers(
         ProviderKind::OpenAi => openai::add_headers(provider, header),
         ProviderKind::Anthropic => anthropic::add_headers(provider, header),
         ProviderKind::Azure => azure::add_headers(provider, header),
+        ProviderKind::Gemini => gemini::add_headers(provider, header),
         _ => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
@@ -119,6 +122,7 @@ pub fn decode_response(
     match kind {
         ProviderKind::OpenAi | ProviderKind::Azure => openai::decode_response(body),
         ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
+        ProviderKind::Gemini => gemini::decode_response(body, ctx),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -133,7 +137,13 @@ pub fn decode_error(
     let message = match provider.kind {
         ProviderKind::OpenAi => openai::error_message(body),
         ProviderKind::Anthropic => anthropic::error_message(body),
+        ProviderKind::Gemini => gemini::error_message(body),
         _ => openai::error_message(body),
+    };
+    // Google errors may carry the delay in a RetryInfo detail instead of a header.
+    let retry_after = match provider.kind {
+        ProviderKind::Gemini => retry_after.or_else(|| gemini::retry_delay(body)),
+        _ => retry_after,
     };
     upstream_error(&provider.name, status, message.as_deref(), retry_after)
 }
@@ -184,6 +194,7 @@ pub fn upstream_error(
 pub enum StreamTranslator {
     OpenAi(openai::PassthroughStream),
     Anthropic(anthropic::AnthropicStream),
+    Gemini(gemini::GeminiStream),
 }
 
 /// What a fed chunk did to the stream.
@@ -204,6 +215,9 @@ impl StreamTranslator {
             ProviderKind::Anthropic => StreamTranslator::Anthropic(
                 anthropic::AnthropicMachine::stream(ctx, upstream_model),
             ),
+            ProviderKind::Gemini => {
+                StreamTranslator::Gemini(gemini::GeminiMachine::stream(ctx, upstream_model))
+            }
             // Unreachable: build_request refuses unavailable kinds before anything is sent.
             _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
         }
@@ -215,6 +229,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.feed(chunk, out),
             StreamTranslator::Anthropic(s) => s.feed(chunk, out),
+            StreamTranslator::Gemini(s) => s.feed(chunk, out),
         }
     }
 
@@ -224,6 +239,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.finish(out),
             StreamTranslator::Anthropic(s) => s.finish(out),
+            StreamTranslator::Gemini(s) => s.finish(out),
         }
     }
 
@@ -233,6 +249,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().has_output(),
             StreamTranslator::Anthropic(s) => s.machine().has_output(),
+            StreamTranslator::Gemini(s) => s.machine().has_output(),
         }
     }
 
@@ -241,6 +258,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().usage(),
             StreamTranslator::Anthropic(s) => s.machine().usage(),
+            StreamTranslator::Gemini(s) => s.machine().usage(),
         }
     }
 }

@@ -266,7 +266,12 @@ impl Attempt<'_> {
                 body: d.body,
                 usage: d.usage,
             },
-            Err(e) => failed(e, "invalid_response"),
+            // A decoded refusal (a blocked prompt, 4xx) is the client's, as in streams.
+            Err(e) => Outcome::Failed {
+                retryable: e.status == 429 || e.status >= 500,
+                error: e,
+                label: "invalid_response",
+            },
         }
     }
 

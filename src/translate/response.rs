@@ -98,6 +98,29 @@ impl ChunkWriter {
         Self::close(out);
     }
 
+    /// A whole tool call in one fragment: index, id, type, name and complete arguments
+    /// (for providers that deliver calls whole, like Gemini).
+    pub fn tool_call_whole(
+        &self,
+        out: &mut BytesMut,
+        index: u32,
+        id: &str,
+        name: &str,
+        arguments: &str,
+    ) {
+        self.open(out);
+        out.extend_from_slice(br#""tool_calls":[{"index":"#);
+        out.extend_from_slice(itoa(u64::from(index)).as_bytes());
+        out.extend_from_slice(br#","id":"#);
+        push_json_str_buf(out, id);
+        out.extend_from_slice(br#","type":"function","function":{"name":"#);
+        push_json_str_buf(out, name);
+        out.extend_from_slice(br#","arguments":"#);
+        push_json_str_buf(out, arguments);
+        out.extend_from_slice(b"}}]");
+        Self::close(out);
+    }
+
     /// The chunk carrying `finish_reason`, with an empty delta.
     pub fn finish(&self, out: &mut BytesMut, reason: FinishReason) {
         out.extend_from_slice(&self.prefix);

@@ -13,12 +13,14 @@ KINDS = [
     ("azure", 'name: emu-azure, kind: azure, base_url: "http://127.0.0.1:{emu}"', "gpt-4o-mini"),
     ("azure-v1", 'name: emu-azure-v1, kind: azure, base_url: "http://127.0.0.1:{emu}/openai/v1"', "gpt-4o-mini"),
     ("groq", 'name: emu-groq, kind: groq, base_url: "http://127.0.0.1:{emu}/openai/v1"', "llama-3.3-70b-versatile"),
+    ("gemini", 'name: emu-gemini, kind: gemini, base_url: "http://127.0.0.1:{emu}"', "gemini-2.5-flash"),
 ]
 
 # Embeddings: (model name clients send, provider name from KINDS, upstream embedding model).
 EMBEDDINGS = [
     ("embed-openai", "emu-openai", "text-embedding-3-small"),
     ("embed-azure", "emu-azure", "text-embedding-3-small"),
+    ("embed-gemini", "emu-gemini", "gemini-embedding-001"),
 ]
 
 MODELS = [k[0] for k in KINDS]

@@ -18,7 +18,10 @@ use crate::directives::{DEFAULT_HANG_MS, Directives, FailMode, split_model};
 use crate::error::ApiError;
 use crate::recorder::{Entry, Recorder};
 use crate::scenario::{self, Style, next_id};
-use crate::{anthropic, anthropic_render, openai, openai_render};
+use crate::{anthropic, anthropic_render, gemini, openai, openai_render};
+
+#[path = "gemini_serve.rs"]
+mod gemini_serve;
 
 /// Largest request body accepted (Anthropic's documented limit).
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -30,6 +33,7 @@ const MODELS_JSON: &str = r#"{"object":"list","data":[{"id":"gpt-4o","object":"m
 enum Api {
     OpenAi,
     Anthropic,
+    Gemini,
 }
 
 impl Api {
@@ -37,6 +41,7 @@ impl Api {
         Bytes::from(match self {
             Api::OpenAi => openai::error_body(e),
             Api::Anthropic => anthropic::error_body(e, request_id),
+            Api::Gemini => gemini::error_body(e, None),
         })
     }
 
@@ -44,12 +49,13 @@ impl Api {
         match self {
             Api::OpenAi => openai::status_error(status),
             Api::Anthropic => anthropic::status_error(status),
+            Api::Gemini => gemini::status_error(status),
         }
     }
 
     fn request_id_header(self) -> &'static str {
         match self {
-            Api::OpenAi => "x-request-id",
+            Api::OpenAi | Api::Gemini => "x-request-id",
             Api::Anthropic => "request-id",
         }
     }
@@ -64,7 +70,9 @@ enum Route {
 }
 
 fn route(method: &Method, path: &str) -> Route {
-    let (want, route) = if path.ends_with("/chat/completions") {
+    let (want, route) = if gemini::route(path).is_some() {
+        (Method::POST, Route::Chat(Api::Gemini))
+    } else if path.ends_with("/chat/completions") {
         (Method::POST, Route::Chat(Api::OpenAi))
     } else if path.ends_with("/embeddings") {
         (Method::POST, Route::Embeddings)
@@ -256,11 +264,12 @@ impl EmulatorApp {
                     .uri
                     .path_and_query()
                     .map_or(path.clone(), |p| p.as_str().to_owned()),
-                model: json
-                    .as_ref()
-                    .and_then(|v| v.get("model"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                model: gemini::path_model(&path).or_else(|| {
+                    json.as_ref()
+                        .and_then(|v| v.get("model"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                }),
                 headers: all_headers(h),
                 body: body.clone(),
             });
@@ -366,11 +375,13 @@ impl EmulatorApp {
             Api::Anthropic => {
                 header_str(h, "x-api-key").is_some_and(|k| !k.trim().is_empty()) || has_bearer(h)
             }
+            Api::Gemini => header_str(h, "x-goog-api-key").is_some_and(|k| !k.trim().is_empty()),
         };
         let early = if !authorized {
             Some(match api {
                 Api::OpenAi => ApiError::new(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). (switchyard-emulator)").code("invalid_api_key"),
                 Api::Anthropic => ApiError::new(401, "x-api-key header is required (switchyard-emulator)"),
+                Api::Gemini => gemini::missing_key(),
             })
         } else if let Some(e) = azure_url_error(h) {
             Some(e)
@@ -393,13 +404,24 @@ impl EmulatorApp {
             };
             return self.fail(s, api, head, &e, req_id).await;
         };
-        let model_full = json
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let gemini_route = match api {
+            Api::Gemini => gemini::route(s.req_header().uri.path()),
+            _ => None,
+        };
+        let model_full = match &gemini_route {
+            Some((m, _)) => m.as_str(),
+            None => json
+                .get("model")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        };
         let (model, spec) = split_model(model_full);
+        let (block, spec) = match api {
+            Api::Gemini => gemini::take_block(spec),
+            _ => (None, spec.map(str::to_owned)),
+        };
         let header_spec = header_str(s.req_header(), "x-emulator");
-        let d = match Directives::parse(spec, header_spec) {
+        let d = match Directives::parse(spec.as_deref(), header_spec) {
             Ok(d) => d,
             Err(msg) => {
                 return self
@@ -419,22 +441,38 @@ impl EmulatorApp {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 return Outcome::Close;
             }
+            Some(FailMode::Status(status)) if api == Api::Gemini => {
+                head.status = status;
+                let e = api.status_error(status);
+                let body = Bytes::from(gemini::error_body(&e, d.retry_after));
+                return delivery::send_full(s, &head, body, None).await;
+            }
             Some(FailMode::Status(status)) => {
                 return self
                     .fail(s, api, head, &api.status_error(status), req_id)
                     .await;
             }
         }
+        if let Some((_, method)) = gemini_route {
+            let call = gemini_serve::Call {
+                model,
+                method,
+                block,
+            };
+            return self.gemini(s, head, &json, call, &d, req_id).await;
+        }
         let result = match api {
             Api::OpenAi => openai::parse(&json).map(|r| (r.stream, r.include_usage, r.conv)),
             Api::Anthropic => anthropic::parse(&json).map(|r| (r.stream, false, r.conv)),
+            // Gemini requests were answered by `gemini()` above.
+            Api::Gemini => Err(ApiError::new(500, "unreachable")),
         };
         let (stream, include_usage, conv) = match result {
             Ok(r) => r,
             Err(e) => return self.fail(s, api, head, &e, req_id).await,
         };
         let style = match api {
-            Api::OpenAi => Style::default(),
+            Api::OpenAi | Api::Gemini => Style::default(),
             Api::Anthropic => Style {
                 tool_preamble: Some(anthropic_render::TOOL_PREAMBLE),
                 thinking: d.thinking,
@@ -460,6 +498,7 @@ impl EmulatorApp {
             let out = match api {
                 Api::OpenAi => openai_render::render_json(&plan, &oa),
                 Api::Anthropic => anthropic_render::render_json(&plan, &an),
+                Api::Gemini => Vec::new(), // answered by `gemini()` above
             };
             return delivery::send_full(s, &head, Bytes::from(out), d.drop_after).await;
         }
@@ -472,6 +511,7 @@ impl EmulatorApp {
                 anthropic_render::render_sse(&plan, &an),
                 anthropic_render::stream_error_event(),
             ),
+            Api::Gemini => (Vec::new(), Bytes::new()), // answered by `gemini()` above
         };
         head.content_type = "text/event-stream";
         let mut events = events;
