@@ -33,6 +33,8 @@ pub fn build(
             ),
         )
         .with_param("model")),
+        ProviderKind::Ollama => super::ollama::build_embeddings(provider, req, model),
+        ProviderKind::Cohere => super::cohere::build_embeddings(provider, req, model),
         k => {
             let _ = req;
             Err(kind_unavailable(k))
@@ -50,6 +52,8 @@ pub fn decode(
     let _ = (req, model);
     match provider.kind {
         ProviderKind::OpenAi => decode_openai(body),
+        ProviderKind::Ollama => super::ollama::decode_embeddings(body, req, model),
+        ProviderKind::Cohere => super::cohere::decode_embeddings(body, req, model),
         k => Err(kind_unavailable(k)),
     }
 }

@@ -9,7 +9,11 @@
 //! [`ProviderKind`] is a closed enum, so dispatch is a `match`, not a `dyn` call.
 
 pub mod anthropic;
+pub mod cohere;
+pub(crate) mod convert;
 pub mod embeddings;
+pub mod ndjson_driver;
+pub mod ollama;
 pub mod openai;
 pub mod params;
 pub mod sse_driver;
@@ -21,6 +25,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use bytes::{Bytes, BytesMut};
+use ndjson_driver::NdjsonMachine;
 use pingora::http::RequestHeader;
 use sse_driver::SseMachine;
 
@@ -89,6 +94,8 @@ pub fn build_request(
     match provider.kind {
         ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
+        ProviderKind::Ollama => ollama::build_request(provider, req, model),
+        ProviderKind::Cohere => cohere::build_request(provider, req, model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -101,20 +108,26 @@ pub fn add_auth_headers(
     let res = match provider.kind {
         ProviderKind::OpenAi => openai::add_headers(provider, header),
         ProviderKind::Anthropic => anthropic::add_headers(provider, header),
+        ProviderKind::Ollama => ollama::add_headers(provider, header),
+        ProviderKind::Cohere => cohere::add_headers(provider, header),
         _ => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
 }
 
-/// Translates a successful non-streaming response body.
+/// Translates a successful non-streaming response body; `upstream_model` is the model asked
+/// for, reported by providers whose responses name none.
 pub fn decode_response(
     kind: ProviderKind,
     body: &[u8],
     ctx: &TranslateCtx<'_>,
+    upstream_model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
     match kind {
         ProviderKind::OpenAi => openai::decode_response(body),
         ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
+        ProviderKind::Ollama => ollama::decode_response(body, ctx, upstream_model),
+        ProviderKind::Cohere => cohere::decode_response(body, ctx, upstream_model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -129,6 +142,8 @@ pub fn decode_error(
     let message = match provider.kind {
         ProviderKind::OpenAi => openai::error_message(body),
         ProviderKind::Anthropic => anthropic::error_message(body),
+        ProviderKind::Ollama => ollama::error_message(body),
+        ProviderKind::Cohere => cohere::error_message(body),
         _ => openai::error_message(body),
     };
     upstream_error(&provider.name, status, message.as_deref(), retry_after)
@@ -180,6 +195,8 @@ pub fn upstream_error(
 pub enum StreamTranslator {
     OpenAi(openai::PassthroughStream),
     Anthropic(anthropic::AnthropicStream),
+    Ollama(ollama::OllamaStream),
+    Cohere(cohere::CohereStream),
 }
 
 /// What a fed chunk did to the stream.
@@ -199,6 +216,12 @@ impl StreamTranslator {
             ProviderKind::Anthropic => StreamTranslator::Anthropic(
                 anthropic::AnthropicMachine::stream(ctx, upstream_model),
             ),
+            ProviderKind::Ollama => {
+                StreamTranslator::Ollama(ollama::OllamaMachine::stream(ctx, upstream_model))
+            }
+            ProviderKind::Cohere => {
+                StreamTranslator::Cohere(cohere::CohereMachine::stream(ctx, upstream_model))
+            }
             // Unreachable: build_request refuses unavailable kinds before anything is sent.
             _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
         }
@@ -210,6 +233,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.feed(chunk, out),
             StreamTranslator::Anthropic(s) => s.feed(chunk, out),
+            StreamTranslator::Ollama(s) => s.feed(chunk, out),
+            StreamTranslator::Cohere(s) => s.feed(chunk, out),
         }
     }
 
@@ -219,6 +244,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.finish(out),
             StreamTranslator::Anthropic(s) => s.finish(out),
+            StreamTranslator::Ollama(s) => s.finish(out),
+            StreamTranslator::Cohere(s) => s.finish(out),
         }
     }
 
@@ -228,6 +255,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().has_output(),
             StreamTranslator::Anthropic(s) => s.machine().has_output(),
+            StreamTranslator::Ollama(s) => s.machine().has_output(),
+            StreamTranslator::Cohere(s) => s.machine().has_output(),
         }
     }
 
@@ -236,6 +265,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().usage(),
             StreamTranslator::Anthropic(s) => s.machine().usage(),
+            StreamTranslator::Ollama(s) => s.machine().usage(),
+            StreamTranslator::Cohere(s) => s.machine().usage(),
         }
     }
 }
