@@ -2,9 +2,14 @@
 
 mod anthropic;
 mod anthropic_render;
+mod cohere;
+mod cohere_render;
 mod delivery;
 mod directives;
+mod embed;
 mod error;
+mod ollama;
+mod ollama_render;
 mod openai;
 mod openai_render;
 mod recorder;
