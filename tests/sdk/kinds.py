@@ -10,6 +10,8 @@ COMMON = 'api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5
 KINDS = [
     ("claude", 'name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}"', "claude-haiku-4-5"),
     ("gpt", 'name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1"', "gpt-4o-mini"),
+    ("ollama", 'name: emu-ollama, kind: ollama, base_url: "http://127.0.0.1:{emu}"', "llama3.2"),
+    ("cohere", 'name: emu-cohere, kind: cohere, base_url: "http://127.0.0.1:{emu}"', "command-a-03-2025"),
 ]
 
 MODELS = [k[0] for k in KINDS]
@@ -25,3 +27,7 @@ def routes_yaml():
         name = prov.split(",")[0].split(":")[1].strip()
         out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
     return "".join(out)
+
+
+# Kinds whose provider cannot fetch image URLs: the gateway answers 400 naming the part.
+NO_IMAGE_URLS = {"ollama"}
