@@ -35,6 +35,8 @@ pub fn build(
         )
         .with_param("model")),
         ProviderKind::Gemini => super::gemini::embed::build(provider, req, model),
+        ProviderKind::Ollama => super::ollama::build_embeddings(provider, req, model),
+        ProviderKind::Cohere => super::cohere::build_embeddings(provider, req, model),
         k => {
             let _ = req;
             Err(kind_unavailable(k))
@@ -53,6 +55,8 @@ pub fn decode(
     match provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure => decode_openai(body),
         ProviderKind::Gemini => super::gemini::embed::decode(body, req, model),
+        ProviderKind::Ollama => super::ollama::decode_embeddings(body, req, model),
+        ProviderKind::Cohere => super::cohere::decode_embeddings(body, req, model),
         k => Err(kind_unavailable(k)),
     }
 }

@@ -10,8 +10,12 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod cohere;
+pub(crate) mod convert;
 pub mod embeddings;
 pub mod gemini;
+pub mod ndjson_driver;
+pub mod ollama;
 pub mod openai;
 pub mod params;
 pub mod presets;
@@ -24,6 +28,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use bytes::{Bytes, BytesMut};
+use ndjson_driver::NdjsonMachine;
 use pingora::http::RequestHeader;
 use sse_driver::SseMachine;
 
@@ -94,6 +99,8 @@ pub fn build_request(
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
         ProviderKind::Azure => azure::build_request(provider, req, raw_body, model),
         ProviderKind::Gemini => gemini::build_request(provider, req, model),
+        ProviderKind::Ollama => ollama::build_request(provider, req, model),
+        ProviderKind::Cohere => cohere::build_request(provider, req, model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -108,21 +115,27 @@ pub fn add_auth_headers(
         ProviderKind::Anthropic => anthropic::add_headers(provider, header),
         ProviderKind::Azure => azure::add_headers(provider, header),
         ProviderKind::Gemini => gemini::add_headers(provider, header),
+        ProviderKind::Ollama => ollama::add_headers(provider, header),
+        ProviderKind::Cohere => cohere::add_headers(provider, header),
         _ => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
 }
 
-/// Translates a successful non-streaming response body.
+/// Translates a successful non-streaming response body; `upstream_model` is the model asked
+/// for, reported by providers whose responses name none.
 pub fn decode_response(
     kind: ProviderKind,
     body: &[u8],
     ctx: &TranslateCtx<'_>,
+    upstream_model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
     match kind {
         ProviderKind::OpenAi | ProviderKind::Azure => openai::decode_response(body),
         ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
         ProviderKind::Gemini => gemini::decode_response(body, ctx),
+        ProviderKind::Ollama => ollama::decode_response(body, ctx, upstream_model),
+        ProviderKind::Cohere => cohere::decode_response(body, ctx, upstream_model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -138,6 +151,8 @@ pub fn decode_error(
         ProviderKind::OpenAi => openai::error_message(body),
         ProviderKind::Anthropic => anthropic::error_message(body),
         ProviderKind::Gemini => gemini::error_message(body),
+        ProviderKind::Ollama => ollama::error_message(body),
+        ProviderKind::Cohere => cohere::error_message(body),
         _ => openai::error_message(body),
     };
     // Google errors may carry the delay in a RetryInfo detail instead of a header.
@@ -195,6 +210,8 @@ pub enum StreamTranslator {
     OpenAi(openai::PassthroughStream),
     Anthropic(anthropic::AnthropicStream),
     Gemini(gemini::GeminiStream),
+    Ollama(ollama::OllamaStream),
+    Cohere(cohere::CohereStream),
 }
 
 /// What a fed chunk did to the stream.
@@ -218,6 +235,12 @@ impl StreamTranslator {
             ProviderKind::Gemini => {
                 StreamTranslator::Gemini(gemini::GeminiMachine::stream(ctx, upstream_model))
             }
+            ProviderKind::Ollama => {
+                StreamTranslator::Ollama(ollama::OllamaMachine::stream(ctx, upstream_model))
+            }
+            ProviderKind::Cohere => {
+                StreamTranslator::Cohere(cohere::CohereMachine::stream(ctx, upstream_model))
+            }
             // Unreachable: build_request refuses unavailable kinds before anything is sent.
             _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
         }
@@ -230,6 +253,8 @@ impl StreamTranslator {
             StreamTranslator::OpenAi(s) => s.feed(chunk, out),
             StreamTranslator::Anthropic(s) => s.feed(chunk, out),
             StreamTranslator::Gemini(s) => s.feed(chunk, out),
+            StreamTranslator::Ollama(s) => s.feed(chunk, out),
+            StreamTranslator::Cohere(s) => s.feed(chunk, out),
         }
     }
 
@@ -240,6 +265,8 @@ impl StreamTranslator {
             StreamTranslator::OpenAi(s) => s.finish(out),
             StreamTranslator::Anthropic(s) => s.finish(out),
             StreamTranslator::Gemini(s) => s.finish(out),
+            StreamTranslator::Ollama(s) => s.finish(out),
+            StreamTranslator::Cohere(s) => s.finish(out),
         }
     }
 
@@ -250,6 +277,8 @@ impl StreamTranslator {
             StreamTranslator::OpenAi(s) => s.machine().has_output(),
             StreamTranslator::Anthropic(s) => s.machine().has_output(),
             StreamTranslator::Gemini(s) => s.machine().has_output(),
+            StreamTranslator::Ollama(s) => s.machine().has_output(),
+            StreamTranslator::Cohere(s) => s.machine().has_output(),
         }
     }
 
@@ -259,6 +288,8 @@ impl StreamTranslator {
             StreamTranslator::OpenAi(s) => s.machine().usage(),
             StreamTranslator::Anthropic(s) => s.machine().usage(),
             StreamTranslator::Gemini(s) => s.machine().usage(),
+            StreamTranslator::Ollama(s) => s.machine().usage(),
+            StreamTranslator::Cohere(s) => s.machine().usage(),
         }
     }
 }

@@ -60,7 +60,7 @@ impl Job<'_> {
         model: &str,
     ) -> Result<DecodedResponse, GatewayError> {
         match self {
-            Job::Chat { .. } => providers::decode_response(provider.kind, body, translate),
+            Job::Chat { .. } => providers::decode_response(provider.kind, body, translate, model),
             Job::Embeddings { req, .. } => {
                 providers::embeddings::decode(provider, body, req, model)
             }

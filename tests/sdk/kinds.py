@@ -14,6 +14,8 @@ KINDS = [
     ("azure-v1", 'name: emu-azure-v1, kind: azure, base_url: "http://127.0.0.1:{emu}/openai/v1"', "gpt-4o-mini"),
     ("groq", 'name: emu-groq, kind: groq, base_url: "http://127.0.0.1:{emu}/openai/v1"', "llama-3.3-70b-versatile"),
     ("gemini", 'name: emu-gemini, kind: gemini, base_url: "http://127.0.0.1:{emu}"', "gemini-2.5-flash"),
+    ("ollama", 'name: emu-ollama, kind: ollama, base_url: "http://127.0.0.1:{emu}"', "llama3.2"),
+    ("cohere", 'name: emu-cohere, kind: cohere, base_url: "http://127.0.0.1:{emu}"', "command-a-03-2025"),
 ]
 
 # Embeddings: (model name clients send, provider name from KINDS, upstream embedding model).
@@ -21,6 +23,8 @@ EMBEDDINGS = [
     ("embed-openai", "emu-openai", "text-embedding-3-small"),
     ("embed-azure", "emu-azure", "text-embedding-3-small"),
     ("embed-gemini", "emu-gemini", "gemini-embedding-001"),
+    ("embed-ollama", "emu-ollama", "nomic-embed-text"),
+    ("embed-cohere", "emu-cohere", "embed-v4.0"),
 ]
 
 MODELS = [k[0] for k in KINDS]
@@ -38,3 +42,7 @@ def routes_yaml():
     for model, name, upstream in EMBEDDINGS:
         out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
     return "".join(out)
+
+
+# Kinds whose provider cannot fetch image URLs: the gateway answers 400 naming the part.
+NO_IMAGE_URLS = {"ollama"}

@@ -2,13 +2,18 @@
 
 mod anthropic;
 mod anthropic_render;
+mod cohere;
+mod cohere_render;
 mod delivery;
 mod directives;
+mod embed;
 mod embeddings;
 mod error;
 mod gemini;
 mod gemini_config;
 mod gemini_render;
+mod ollama;
+mod ollama_render;
 mod openai;
 mod openai_render;
 mod recorder;

@@ -22,6 +22,7 @@ use crate::{anthropic, anthropic_render, gemini, openai, openai_render};
 
 #[path = "gemini_serve.rs"]
 mod gemini_serve;
+use crate::{cohere, cohere_render, ollama, ollama_render};
 
 /// Largest request body accepted (Anthropic's documented limit).
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -34,6 +35,8 @@ enum Api {
     OpenAi,
     Anthropic,
     Gemini,
+    Ollama,
+    Cohere,
 }
 
 impl Api {
@@ -42,6 +45,8 @@ impl Api {
             Api::OpenAi => openai::error_body(e),
             Api::Anthropic => anthropic::error_body(e, request_id),
             Api::Gemini => gemini::error_body(e, None),
+            Api::Ollama => ollama::error_body(e),
+            Api::Cohere => cohere::error_body(e, request_id),
         })
     }
 
@@ -50,13 +55,16 @@ impl Api {
             Api::OpenAi => openai::status_error(status),
             Api::Anthropic => anthropic::status_error(status),
             Api::Gemini => gemini::status_error(status),
+            Api::Ollama => ollama::status_error(status),
+            Api::Cohere => cohere::status_error(status),
         }
     }
 
     fn request_id_header(self) -> &'static str {
         match self {
             Api::OpenAi | Api::Gemini => "x-request-id",
-            Api::Anthropic => "request-id",
+            Api::Anthropic | Api::Ollama => "request-id",
+            Api::Cohere => "x-trace-id",
         }
     }
 }
@@ -64,6 +72,7 @@ impl Api {
 enum Route {
     Chat(Api),
     Embeddings,
+    Embed(Api),
     Models,
     NotFound,
     MethodNotAllowed,
@@ -76,6 +85,14 @@ fn route(method: &Method, path: &str) -> Route {
         (Method::POST, Route::Chat(Api::OpenAi))
     } else if path.ends_with("/embeddings") {
         (Method::POST, Route::Embeddings)
+    } else if path.ends_with("/api/chat") {
+        (Method::POST, Route::Chat(Api::Ollama))
+    } else if path.ends_with("/v2/chat") {
+        (Method::POST, Route::Chat(Api::Cohere))
+    } else if path.ends_with("/api/embed") {
+        (Method::POST, Route::Embed(Api::Ollama))
+    } else if path.ends_with("/v2/embed") {
+        (Method::POST, Route::Embed(Api::Cohere))
     } else if path.ends_with("/messages") {
         (Method::POST, Route::Chat(Api::Anthropic))
     } else if path.ends_with("/models") {
@@ -240,7 +257,7 @@ impl EmulatorApp {
             Err(BodyError::Io) => return Outcome::Close,
             Err(BodyError::TooLarge) => {
                 let api = match route {
-                    Route::Chat(api) => api,
+                    Route::Chat(api) | Route::Embed(api) => api,
                     _ => Api::OpenAi,
                 };
                 let e = ApiError::new(
@@ -253,7 +270,9 @@ impl EmulatorApp {
             }
         };
         let json: Option<Value> = match route {
-            Route::Chat(_) | Route::Embeddings => serde_json::from_slice(&body).ok(),
+            Route::Chat(_) | Route::Embeddings | Route::Embed(_) => {
+                serde_json::from_slice(&body).ok()
+            }
             _ => None,
         };
         if self.recorder.enabled() {
@@ -277,6 +296,7 @@ impl EmulatorApp {
         match route {
             Route::Chat(api) => self.chat(s, api, &body, json).await,
             Route::Embeddings => self.embeddings(s, json).await,
+            Route::Embed(api) => self.embed(s, api, json).await,
             Route::Models => {
                 let head = Head::json(200);
                 delivery::send_full(s, &head, Bytes::from_static(MODELS_JSON.as_bytes()), None)
@@ -372,6 +392,8 @@ impl EmulatorApp {
             Api::OpenAi => {
                 has_bearer(h) || header_str(h, "api-key").is_some_and(|k| !k.trim().is_empty())
             }
+            Api::Cohere => has_bearer(h),
+            Api::Ollama => true,
             Api::Anthropic => {
                 header_str(h, "x-api-key").is_some_and(|k| !k.trim().is_empty()) || has_bearer(h)
             }
@@ -382,6 +404,8 @@ impl EmulatorApp {
                 Api::OpenAi => ApiError::new(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). (switchyard-emulator)").code("invalid_api_key"),
                 Api::Anthropic => ApiError::new(401, "x-api-key header is required (switchyard-emulator)"),
                 Api::Gemini => gemini::missing_key(),
+                Api::Cohere => ApiError::new(401, "no api key supplied (switchyard-emulator)"),
+                Api::Ollama => ApiError::new(401, "unauthorized (switchyard-emulator)"),
             })
         } else if let Some(e) = azure_url_error(h) {
             Some(e)
@@ -466,6 +490,8 @@ impl EmulatorApp {
             Api::Anthropic => anthropic::parse(&json).map(|r| (r.stream, false, r.conv)),
             // Gemini requests were answered by `gemini()` above.
             Api::Gemini => Err(ApiError::new(500, "unreachable")),
+            Api::Ollama => ollama::parse(&json).map(|r| (r.stream, false, r.conv)),
+            Api::Cohere => cohere::parse(&json).map(|r| (r.stream, false, r.conv)),
         };
         let (stream, include_usage, conv) = match result {
             Ok(r) => r,
@@ -475,6 +501,14 @@ impl EmulatorApp {
             Api::OpenAi | Api::Gemini => Style::default(),
             Api::Anthropic => Style {
                 tool_preamble: Some(anthropic_render::TOOL_PREAMBLE),
+                thinking: d.thinking,
+            },
+            Api::Ollama => Style {
+                tool_preamble: None,
+                thinking: d.thinking,
+            },
+            Api::Cohere => Style {
+                tool_preamble: Some(cohere_render::TOOL_PLAN),
                 thinking: d.thinking,
             },
         };
@@ -494,11 +528,22 @@ impl EmulatorApp {
             model,
             no_usage: d.no_usage,
         };
+        let ol = ollama_render::Ctx {
+            model,
+            no_usage: d.no_usage,
+            no_done: d.no_done,
+        };
+        let co = cohere_render::Ctx {
+            id,
+            no_usage: d.no_usage,
+        };
         if !stream {
             let out = match api {
                 Api::OpenAi => openai_render::render_json(&plan, &oa),
                 Api::Anthropic => anthropic_render::render_json(&plan, &an),
                 Api::Gemini => Vec::new(), // answered by `gemini()` above
+                Api::Ollama => ollama_render::render_json(&plan, &ol),
+                Api::Cohere => cohere_render::render_json(&plan, &co),
             };
             return delivery::send_full(s, &head, Bytes::from(out), d.drop_after).await;
         }
@@ -511,9 +556,21 @@ impl EmulatorApp {
                 anthropic_render::render_sse(&plan, &an),
                 anthropic_render::stream_error_event(),
             ),
+            Api::Ollama => (
+                ollama_render::render_ndjson(&plan, &ol),
+                ollama_render::stream_error_event(),
+            ),
+            Api::Cohere => (
+                cohere_render::render_sse(&plan, &co),
+                cohere_render::stream_error_event(),
+            ),
             Api::Gemini => (Vec::new(), Bytes::new()), // answered by `gemini()` above
         };
-        head.content_type = "text/event-stream";
+        head.content_type = if api == Api::Ollama {
+            "application/x-ndjson"
+        } else {
+            "text/event-stream"
+        };
         let mut events = events;
         if is_azure_deployment(s.req_header()) {
             events.insert(
@@ -570,6 +627,55 @@ impl EmulatorApp {
                 head.status = e.status;
                 delivery::send_full(s, &head, Api::OpenAi.error_body(&e, 0), None).await
             }
+        }
+    }
+
+    /// `/api/embed` and `/v2/embed`: deterministic vectors; `status` directives apply.
+    async fn embed(&self, s: &mut ServerSession, api: Api, json: Option<Value>) -> Outcome {
+        let req_id = next_id();
+        let mut head = Head::json(400);
+        head.headers
+            .push((api.request_id_header(), format!("req_emu{req_id}")));
+        if api == Api::Cohere && !has_bearer(s.req_header()) {
+            let e = ApiError::new(401, "no api key supplied (switchyard-emulator)");
+            return self.fail(s, api, head, &e, req_id).await;
+        }
+        let Some(json) = json else {
+            let e = ApiError::bad_request("invalid JSON body (switchyard-emulator)");
+            return self.fail(s, api, head, &e, req_id).await;
+        };
+        let model_full = json
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (model, spec) = split_model(model_full);
+        let header_spec = header_str(s.req_header(), "x-emulator");
+        let d = match Directives::parse(spec, header_spec) {
+            Ok(d) => d,
+            Err(msg) => {
+                return self
+                    .fail(s, api, head, &ApiError::bad_request(msg), req_id)
+                    .await;
+            }
+        };
+        if let Some(secs) = d.retry_after {
+            head.headers.push(("retry-after", secs.to_string()));
+        }
+        if let Some(FailMode::Status(status)) = self.decide_fault(&d, model_full, header_spec) {
+            return self
+                .fail(s, api, head, &api.status_error(status), req_id)
+                .await;
+        }
+        let out = match api {
+            Api::Cohere => cohere::embed(&json, req_id),
+            _ => ollama::embed(&json, model),
+        };
+        match out {
+            Ok(body) => {
+                head.status = 200;
+                delivery::send_full(s, &head, Bytes::from(body), None).await
+            }
+            Err(e) => self.fail(s, api, head, &e, req_id).await,
         }
     }
 

@@ -11,6 +11,7 @@ fn decode_json(body: serde_json::Value) -> Result<serde_json::Value, GatewayErro
         ProviderKind::Gemini,
         body.to_string().as_bytes(),
         &ctx(false),
+        "gemini-2.5-flash",
     )?;
     Ok(serde_json::from_slice(&d.body).unwrap())
 }
@@ -92,9 +93,14 @@ fn blocked_prompt() {
         ""
     );
     assert_eq!(
-        decode(ProviderKind::Gemini, b"not json", &ctx(false))
-            .unwrap_err()
-            .status,
+        decode(
+            ProviderKind::Gemini,
+            b"not json",
+            &ctx(false),
+            "gemini-2.5-flash"
+        )
+        .unwrap_err()
+        .status,
         502
     );
 }
