@@ -33,6 +33,7 @@ pub fn build(
             ),
         )
         .with_param("model")),
+        ProviderKind::Bedrock => super::bedrock::embed::build(provider, req, model),
         k => {
             let _ = req;
             Err(kind_unavailable(k))
@@ -50,6 +51,7 @@ pub fn decode(
     let _ = (req, model);
     match provider.kind {
         ProviderKind::OpenAi => decode_openai(body),
+        ProviderKind::Bedrock => super::bedrock::embed::decode(body, req, model),
         k => Err(kind_unavailable(k)),
     }
 }

@@ -9,6 +9,7 @@
 //! [`ProviderKind`] is a closed enum, so dispatch is a `match`, not a `dyn` call.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod embeddings;
 pub mod openai;
 pub mod params;
@@ -89,6 +90,7 @@ pub fn build_request(
     match provider.kind {
         ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
         ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
+        ProviderKind::Bedrock => bedrock::build_request(provider, req, model),
         k => Err(kind_unavailable(k)),
     }
 }
@@ -129,6 +131,7 @@ pub fn decode_error(
     let message = match provider.kind {
         ProviderKind::OpenAi => openai::error_message(body),
         ProviderKind::Anthropic => anthropic::error_message(body),
+        ProviderKind::Bedrock => bedrock::error_message(body, None),
         _ => openai::error_message(body),
     };
     upstream_error(&provider.name, status, message.as_deref(), retry_after)
@@ -180,6 +183,7 @@ pub fn upstream_error(
 pub enum StreamTranslator {
     OpenAi(openai::PassthroughStream),
     Anthropic(anthropic::AnthropicStream),
+    Bedrock(bedrock::BedrockStream),
 }
 
 /// What a fed chunk did to the stream.
@@ -199,6 +203,9 @@ impl StreamTranslator {
             ProviderKind::Anthropic => StreamTranslator::Anthropic(
                 anthropic::AnthropicMachine::stream(ctx, upstream_model),
             ),
+            ProviderKind::Bedrock => {
+                StreamTranslator::Bedrock(bedrock::BedrockStream::new(ctx, upstream_model))
+            }
             // Unreachable: build_request refuses unavailable kinds before anything is sent.
             _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
         }
@@ -210,6 +217,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.feed(chunk, out),
             StreamTranslator::Anthropic(s) => s.feed(chunk, out),
+            StreamTranslator::Bedrock(s) => s.feed(chunk, out),
         }
     }
 
@@ -219,6 +227,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.finish(out),
             StreamTranslator::Anthropic(s) => s.finish(out),
+            StreamTranslator::Bedrock(s) => s.finish(out),
         }
     }
 
@@ -228,6 +237,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().has_output(),
             StreamTranslator::Anthropic(s) => s.machine().has_output(),
+            StreamTranslator::Bedrock(s) => s.has_output(),
         }
     }
 
@@ -236,6 +246,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().usage(),
             StreamTranslator::Anthropic(s) => s.machine().usage(),
+            StreamTranslator::Bedrock(s) => s.usage(),
         }
     }
 }

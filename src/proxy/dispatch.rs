@@ -60,6 +60,9 @@ impl Job<'_> {
         model: &str,
     ) -> Result<DecodedResponse, GatewayError> {
         match self {
+            Job::Chat { .. } if provider.kind == crate::config::ProviderKind::Bedrock => {
+                providers::bedrock::decode_response(body, translate, model)
+            }
             Job::Chat { .. } => providers::decode_response(provider.kind, body, translate),
             Job::Embeddings { req, .. } => {
                 providers::embeddings::decode(provider, body, req, model)
