@@ -57,13 +57,16 @@ impl Api {
 
 enum Route {
     Chat(Api),
+    Bedrock(crate::bedrock::Op),
     Models,
     NotFound,
     MethodNotAllowed,
 }
 
 fn route(method: &Method, path: &str) -> Route {
-    let (want, route) = if path.ends_with("/chat/completions") {
+    let (want, route) = if let Some((op, _)) = crate::bedrock::route(path) {
+        (Method::POST, Route::Bedrock(op))
+    } else if path.ends_with("/chat/completions") {
         (Method::POST, Route::Chat(Api::OpenAi))
     } else if path.ends_with("/messages") {
         (Method::POST, Route::Chat(Api::Anthropic))
@@ -237,13 +240,18 @@ impl EmulatorApp {
                     .as_ref()
                     .and_then(|v| v.get("model"))
                     .and_then(Value::as_str)
-                    .map(str::to_owned),
+                    .map(str::to_owned)
+                    .or_else(|| crate::bedrock::recorded_model(&path)),
                 headers: all_headers(h),
                 body: body.clone(),
             });
         }
         match route {
             Route::Chat(api) => self.chat(s, api, &body, json).await,
+            Route::Bedrock(op) => match crate::bedrock::route(&path) {
+                Some((_, id)) => self.bedrock(s, op, id, &body).await,
+                None => Outcome::Close,
+            },
             Route::Models => {
                 let head = Head::json(200);
                 delivery::send_full(s, &head, Bytes::from_static(MODELS_JSON.as_bytes()), None)
@@ -294,7 +302,12 @@ impl EmulatorApp {
     }
 
     /// Which failure, if any, this request gets.
-    fn decide_fault(&self, d: &Directives, model: &str, header: Option<&str>) -> Option<FailMode> {
+    pub(crate) fn decide_fault(
+        &self,
+        d: &Directives,
+        model: &str,
+        header: Option<&str>,
+    ) -> Option<FailMode> {
         if let Some(n) = d.fail_first {
             let key = match header {
                 Some(h) => format!("{model}\u{1f}x-emulator:{h}"),
