@@ -10,7 +10,11 @@ COMMON = 'api_key: "sk-upstream", first_byte_timeout: 5s, stream_idle_timeout: 5
 KINDS = [
     ("claude", 'name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}"', "claude-haiku-4-5"),
     ("gpt", 'name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1"', "gpt-4o-mini"),
+    ("bedrock", 'name: emu-bedrock, kind: bedrock, base_url: "http://127.0.0.1:{emu}", region: us-east-1, aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"', "anthropic.claude-3-haiku-20240307-v1:0"),
 ]
+
+# Kinds whose API takes image bytes only: an https image URL is a 400 naming the part.
+NO_IMAGE_URLS = {"bedrock"}
 
 MODELS = [k[0] for k in KINDS]
 

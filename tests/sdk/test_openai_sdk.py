@@ -11,7 +11,7 @@ import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 REPLY = "Hello from the Switchyard emulator — héllo wörld ✓ 🚀 ok"
-from kinds import MODELS
+from kinds import MODELS, NO_IMAGE_URLS
 TOOLS = [
     {
         "type": "function",
@@ -128,19 +128,19 @@ def test_stream_helper_accumulates(client):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_images(client, model):
-    resp = client.chat.completions.create(
-        model=model,
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "What is in these images?"},
-                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
-                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}},
-                ],
-            }
-        ],
-    )
+    content = [
+        {"type": "text", "text": "What is in these images?"},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}},
+    ]
+    if model in NO_IMAGE_URLS:
+        with pytest.raises(openai.BadRequestError) as br:
+            client.chat.completions.create(model=model, messages=[{"role": "user", "content": content}])
+        assert br.value.param == "messages[0].content[2].image_url"
+        resp = client.chat.completions.create(model=model, messages=[{"role": "user", "content": content[:2]}])
+        assert resp.choices[0].message.content.startswith("I see 1 image(s).")
+        return
+    resp = client.chat.completions.create(model=model, messages=[{"role": "user", "content": content}])
     assert resp.choices[0].message.content.startswith("I see 2 image(s).")
 
 
