@@ -56,7 +56,7 @@ struct Event<'a> {
     stop_reason: Option<Cow<'a, str>>,
     #[serde(default)]
     usage: Option<UsageWire>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, alias = "Message")]
     message: Option<Cow<'a, str>>,
 }
 
