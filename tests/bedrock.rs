@@ -44,17 +44,13 @@ fn tools() -> Value {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}])
 }
 
-/// Text, tool calls and finish reason assembled from the SSE data payloads.
-fn assemble(
-    events: &[String],
-) -> (
-    String,
-    Vec<(String, String, String)>,
-    Option<String>,
-    Option<Value>,
-) {
+/// (id, name, arguments) of one streamed tool call.
+type Call = (String, String, String);
+
+/// Text, tool calls, finish reason and usage assembled from the SSE data payloads.
+fn assemble(events: &[String]) -> (String, Vec<Call>, Option<String>, Option<Value>) {
     let mut text = String::new();
-    let mut calls: Vec<(String, String, String)> = Vec::new();
+    let mut calls: Vec<Call> = Vec::new();
     let (mut finish, mut usage) = (None, None);
     assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
     for e in &events[..events.len() - 1] {
