@@ -21,6 +21,7 @@ routes:
   - { name: br, match: { model: "br" }, targets: [ { provider: emu-bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0" } ] }
   - { name: br-split, match: { model: "br-split" }, targets: [ { provider: emu-bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0#split=3" } ] }
   - { name: br-midstream, match: { model: "br-midstream" }, targets: [ { provider: emu-bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0#error_after=4" } ], fallback: [ { provider: emu-openai, model: "gpt-4o-mini" } ] }
+  - { name: br-drop, match: { model: "br-drop" }, targets: [ { provider: emu-bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0#drop_after=3;chunk_ms=5" } ] }
   - { name: br-throttled, match: { model: "br-throttled" }, targets: [ { provider: emu-bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0#status=429" } ], fallback: [ { provider: emu-openai, model: "gpt-4o-mini" } ] }
   - { name: br-throttled-only, match: { model: "br-throttled-only" }, targets: [ { provider: emu-bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0#status=429" } ] }
   - { name: br-badsig, match: { model: "br-badsig" }, targets: [ { provider: emu-bedrock-badsig, model: "anthropic.claude-3-haiku-20240307-v1:0" } ] }
@@ -187,7 +188,8 @@ fn tool_round_trip() {
 }
 
 /// ThrottlingException (429) before any output fails over; alone it reaches the client as
-/// 429 with retry-after; an exception frame after output becomes an in-band error.
+/// 429 with retry-after; an exception frame after output becomes an in-band error, and so
+/// does a connection dropped mid-stream.
 #[test]
 fn throttling_and_stream_exceptions() {
     let (emu, gw) = start();
@@ -219,6 +221,12 @@ fn throttling_and_stream_exceptions() {
             .contains("modelStreamErrorException"),
         "{last}"
     );
+    // A connection dropped after three frames (text already sent) is reported in-band.
+    let r = gw.chat(&json!({"model": "br-drop", "messages": user("Hi"), "stream": true}));
+    let events = r.events();
+    assert_ne!(events.last().map(String::as_str), Some("[DONE]"));
+    let last: Value = serde_json::from_str(events.last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "stream_interrupted", "{last}");
 }
 
 /// A wrong secret: the emulator answers 403 InvalidSignatureException as AWS does, and the
