@@ -2,7 +2,7 @@
 //! answer into OpenAI's embedding list. OpenAI-format kinds pass the body through with the
 //! model spliced; translated kinds render with [`crate::translate::embeddings::render`].
 
-use super::{DecodedResponse, UpstreamRequest, kind_unavailable};
+use super::{DecodedResponse, UpstreamRequest};
 use crate::config::{ProviderKind, ProviderSettings};
 use crate::error::{ErrorKind, GatewayError};
 use crate::translate::Usage;
@@ -37,10 +37,7 @@ pub fn build(
         ProviderKind::Gemini => super::gemini::embed::build(provider, req, model),
         ProviderKind::Ollama => super::ollama::build_embeddings(provider, req, model),
         ProviderKind::Cohere => super::cohere::build_embeddings(provider, req, model),
-        k => {
-            let _ = req;
-            Err(kind_unavailable(k))
-        }
+        ProviderKind::Bedrock => super::bedrock::embed::build(provider, req, model),
     }
 }
 
@@ -51,13 +48,14 @@ pub fn decode(
     req: &EmbeddingsRequest<'_>,
     model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
-    let _ = (req, model);
     match provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure => decode_openai(body),
+        // `build` refuses Anthropic, so no answer reaches here; treat one as invalid.
+        ProviderKind::Anthropic => Err(invalid(&"Anthropic has no embeddings API")),
         ProviderKind::Gemini => super::gemini::embed::decode(body, req, model),
         ProviderKind::Ollama => super::ollama::decode_embeddings(body, req, model),
         ProviderKind::Cohere => super::cohere::decode_embeddings(body, req, model),
-        k => Err(kind_unavailable(k)),
+        ProviderKind::Bedrock => super::bedrock::embed::decode(body, req, model),
     }
 }
 

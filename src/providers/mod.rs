@@ -10,6 +10,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub(crate) mod convert;
 pub mod embeddings;
@@ -67,18 +68,6 @@ impl UpstreamRequest {
     }
 }
 
-/// A provider kind that this build cannot translate for yet.
-pub(crate) fn kind_unavailable(kind: ProviderKind) -> GatewayError {
-    GatewayError::new(
-        501,
-        ErrorKind::Upstream,
-        format!(
-            "provider kind {} is not available in this build",
-            kind.as_str()
-        ),
-    )
-}
-
 /// A decoded non-streaming response.
 #[derive(Debug)]
 pub struct DecodedResponse {
@@ -101,7 +90,7 @@ pub fn build_request(
         ProviderKind::Gemini => gemini::build_request(provider, req, model),
         ProviderKind::Ollama => ollama::build_request(provider, req, model),
         ProviderKind::Cohere => cohere::build_request(provider, req, model),
-        k => Err(kind_unavailable(k)),
+        ProviderKind::Bedrock => bedrock::build_request(provider, req, model),
     }
 }
 
@@ -117,7 +106,8 @@ pub fn add_auth_headers(
         ProviderKind::Gemini => gemini::add_headers(provider, header),
         ProviderKind::Ollama => ollama::add_headers(provider, header),
         ProviderKind::Cohere => cohere::add_headers(provider, header),
-        _ => Ok(()),
+        // Signed per request: the signature travels in `UpstreamRequest::headers`.
+        ProviderKind::Bedrock => Ok(()),
     };
     res.map_err(|_| GatewayError::internal())
 }
@@ -136,7 +126,7 @@ pub fn decode_response(
         ProviderKind::Gemini => gemini::decode_response(body, ctx),
         ProviderKind::Ollama => ollama::decode_response(body, ctx, upstream_model),
         ProviderKind::Cohere => cohere::decode_response(body, ctx, upstream_model),
-        k => Err(kind_unavailable(k)),
+        ProviderKind::Bedrock => bedrock::decode_response(body, ctx, upstream_model),
     }
 }
 
@@ -153,7 +143,8 @@ pub fn decode_error(
         ProviderKind::Gemini => gemini::error_message(body),
         ProviderKind::Ollama => ollama::error_message(body),
         ProviderKind::Cohere => cohere::error_message(body),
-        _ => openai::error_message(body),
+        ProviderKind::Bedrock => bedrock::error_message(body, None),
+        ProviderKind::Azure => openai::error_message(body),
     };
     // Google errors may carry the delay in a RetryInfo detail instead of a header.
     let retry_after = match provider.kind {
@@ -212,6 +203,7 @@ pub enum StreamTranslator {
     Gemini(gemini::GeminiStream),
     Ollama(ollama::OllamaStream),
     Cohere(cohere::CohereStream),
+    Bedrock(bedrock::BedrockStream),
 }
 
 /// What a fed chunk did to the stream.
@@ -241,8 +233,9 @@ impl StreamTranslator {
             ProviderKind::Cohere => {
                 StreamTranslator::Cohere(cohere::CohereMachine::stream(ctx, upstream_model))
             }
-            // Unreachable: build_request refuses unavailable kinds before anything is sent.
-            _ => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
+            ProviderKind::Bedrock => {
+                StreamTranslator::Bedrock(bedrock::BedrockStream::new(ctx, upstream_model))
+            }
         }
     }
 
@@ -255,6 +248,7 @@ impl StreamTranslator {
             StreamTranslator::Gemini(s) => s.feed(chunk, out),
             StreamTranslator::Ollama(s) => s.feed(chunk, out),
             StreamTranslator::Cohere(s) => s.feed(chunk, out),
+            StreamTranslator::Bedrock(s) => s.feed(chunk, out),
         }
     }
 
@@ -267,6 +261,7 @@ impl StreamTranslator {
             StreamTranslator::Gemini(s) => s.finish(out),
             StreamTranslator::Ollama(s) => s.finish(out),
             StreamTranslator::Cohere(s) => s.finish(out),
+            StreamTranslator::Bedrock(s) => s.finish(out),
         }
     }
 
@@ -279,6 +274,7 @@ impl StreamTranslator {
             StreamTranslator::Gemini(s) => s.machine().has_output(),
             StreamTranslator::Ollama(s) => s.machine().has_output(),
             StreamTranslator::Cohere(s) => s.machine().has_output(),
+            StreamTranslator::Bedrock(s) => s.has_output(),
         }
     }
 
@@ -290,6 +286,7 @@ impl StreamTranslator {
             StreamTranslator::Gemini(s) => s.machine().usage(),
             StreamTranslator::Ollama(s) => s.machine().usage(),
             StreamTranslator::Cohere(s) => s.machine().usage(),
+            StreamTranslator::Bedrock(s) => s.usage(),
         }
     }
 }

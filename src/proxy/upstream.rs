@@ -123,6 +123,7 @@ impl Attempt<'_> {
         let status = resp.status.as_u16();
         if !(200..300).contains(&status) {
             let retry_after = retry_after(resp);
+            let aws_error_type = providers::bedrock::error_type(resp);
             let body = read_capped(
                 &mut upstream,
                 MAX_ERROR_BODY,
@@ -135,7 +136,16 @@ impl Attempt<'_> {
                     .release_http_session(upstream, &peer, Some(POOL_IDLE))
                     .await;
             }
-            let error = providers::decode_error(self.provider, status, &body, retry_after);
+            let error = match self.provider.kind {
+                crate::config::ProviderKind::Bedrock => providers::bedrock::decode_error(
+                    self.provider,
+                    status,
+                    &body,
+                    retry_after,
+                    aws_error_type.as_deref(),
+                ),
+                _ => providers::decode_error(self.provider, status, &body, retry_after),
+            };
             let retryable = matches!(status, 401 | 403 | 404 | 408 | 409 | 429) || status >= 500;
             let label = match status {
                 429 => "status_429",

@@ -16,6 +16,7 @@ KINDS = [
     ("gemini", 'name: emu-gemini, kind: gemini, base_url: "http://127.0.0.1:{emu}"', "gemini-2.5-flash"),
     ("ollama", 'name: emu-ollama, kind: ollama, base_url: "http://127.0.0.1:{emu}"', "llama3.2"),
     ("cohere", 'name: emu-cohere, kind: cohere, base_url: "http://127.0.0.1:{emu}"', "command-a-03-2025"),
+    ("bedrock", 'name: emu-bedrock, kind: bedrock, base_url: "http://127.0.0.1:{emu}", region: us-east-1, aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"', "anthropic.claude-3-haiku-20240307-v1:0"),
 ]
 
 # Embeddings: (model name clients send, provider name from KINDS, upstream embedding model).
@@ -25,6 +26,7 @@ EMBEDDINGS = [
     ("embed-gemini", "emu-gemini", "gemini-embedding-001"),
     ("embed-ollama", "emu-ollama", "nomic-embed-text"),
     ("embed-cohere", "emu-cohere", "embed-v4.0"),
+    ("embed-bedrock", "emu-bedrock", "cohere.embed-english-v3"),
 ]
 
 MODELS = [k[0] for k in KINDS]
@@ -44,5 +46,6 @@ def routes_yaml():
     return "".join(out)
 
 
-# Kinds whose provider cannot fetch image URLs: the gateway answers 400 naming the part.
-NO_IMAGE_URLS = {"ollama"}
+# Kinds whose API takes image bytes only (the gateway never fetches URLs): an https image URL
+# is a 400 naming the part.
+NO_IMAGE_URLS = {"bedrock", "ollama"}

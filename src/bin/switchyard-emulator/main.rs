@@ -2,6 +2,10 @@
 
 mod anthropic;
 mod anthropic_render;
+mod bedrock;
+mod bedrock_embed;
+mod bedrock_messages;
+mod bedrock_render;
 mod cohere;
 mod cohere_render;
 mod delivery;
@@ -19,6 +23,7 @@ mod openai_render;
 mod recorder;
 mod scenario;
 mod server;
+mod sigv4;
 
 use std::net::ToSocketAddrs;
 

@@ -73,13 +73,16 @@ enum Route {
     Chat(Api),
     Embeddings,
     Embed(Api),
+    Bedrock(crate::bedrock::Op),
     Models,
     NotFound,
     MethodNotAllowed,
 }
 
 fn route(method: &Method, path: &str) -> Route {
-    let (want, route) = if gemini::route(path).is_some() {
+    let (want, route) = if let Some((op, _)) = crate::bedrock::route(path) {
+        (Method::POST, Route::Bedrock(op))
+    } else if gemini::route(path).is_some() {
         (Method::POST, Route::Chat(Api::Gemini))
     } else if path.ends_with("/chat/completions") {
         (Method::POST, Route::Chat(Api::OpenAi))
@@ -283,12 +286,14 @@ impl EmulatorApp {
                     .uri
                     .path_and_query()
                     .map_or(path.clone(), |p| p.as_str().to_owned()),
-                model: gemini::path_model(&path).or_else(|| {
-                    json.as_ref()
-                        .and_then(|v| v.get("model"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                }),
+                model: gemini::path_model(&path)
+                    .or_else(|| {
+                        json.as_ref()
+                            .and_then(|v| v.get("model"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
+                    .or_else(|| crate::bedrock::recorded_model(&path)),
                 headers: all_headers(h),
                 body: body.clone(),
             });
@@ -297,6 +302,10 @@ impl EmulatorApp {
             Route::Chat(api) => self.chat(s, api, &body, json).await,
             Route::Embeddings => self.embeddings(s, json).await,
             Route::Embed(api) => self.embed(s, api, json).await,
+            Route::Bedrock(op) => match crate::bedrock::route(&path) {
+                Some((_, id)) => self.bedrock(s, op, id, &body).await,
+                None => Outcome::Close,
+            },
             Route::Models => {
                 let head = Head::json(200);
                 delivery::send_full(s, &head, Bytes::from_static(MODELS_JSON.as_bytes()), None)
@@ -347,7 +356,12 @@ impl EmulatorApp {
     }
 
     /// Which failure, if any, this request gets.
-    fn decide_fault(&self, d: &Directives, model: &str, header: Option<&str>) -> Option<FailMode> {
+    pub(crate) fn decide_fault(
+        &self,
+        d: &Directives,
+        model: &str,
+        header: Option<&str>,
+    ) -> Option<FailMode> {
         if let Some(n) = d.fail_first {
             let key = match header {
                 Some(h) => format!("{model}\u{1f}x-emulator:{h}"),

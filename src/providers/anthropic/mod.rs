@@ -4,7 +4,7 @@
 //! message objects back, [`stream`] runs the `message_start … message_stop` event state machine.
 //! Mapping rules follow shared/design/wire-formats.md §9–§11.
 
-mod request;
+pub(crate) mod request;
 mod response;
 mod stream;
 

@@ -287,7 +287,7 @@ fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
 }
 
 /// Non-empty text pieces of a message (text parts only).
-fn texts<'a>(
+pub(crate) fn texts<'a>(
     content: Option<&'a Content<'a>>,
     i: usize,
 ) -> Result<Vec<Cow<'a, str>>, GatewayError> {
@@ -435,7 +435,10 @@ fn tool_id<'a>(
 }
 
 /// Parses tool-call arguments (a JSON string) into the object Anthropic expects.
-fn arguments_object(arguments: &str, at: impl Fn() -> String) -> Result<Value, GatewayError> {
+pub(crate) fn arguments_object(
+    arguments: &str,
+    at: impl Fn() -> String,
+) -> Result<Value, GatewayError> {
     if arguments.trim().is_empty() {
         return Ok(Value::Object(Map::new()));
     }

@@ -1,0 +1,500 @@
+//! OpenAI chat request → Bedrock Converse request (wire-formats.md §4.2, §9, §11).
+//!
+//! System/developer messages become `system: [{text}]`; consecutive same-role turns merge;
+//! `tool` messages become `toolResult` blocks leading the next user turn; images must be
+//! `data:` URLs (Bedrock takes bytes and cannot fetch URLs). Bedrock has no `toolChoice: none`
+//! and refuses tool blocks without a `toolConfig`, so a request that offers no usable tools
+//! (none given, or `tool_choice: "none"`) sends no `toolConfig` and carries its tool history
+//! as plain text instead: the model then cannot call a tool, which is what "none" means.
+
+use super::{EVENT_STREAM, model_path, signed_request};
+use crate::config::ProviderSettings;
+use crate::error::GatewayError;
+use crate::providers::UpstreamRequest;
+use crate::providers::anthropic::request::{arguments_object, texts};
+use crate::translate::request::{
+    ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConverseRequest<'a> {
+    messages: Vec<Turn<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    system: Vec<Block<'a>>,
+    inference_config: InferenceConfig<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<ToolConfig<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InferenceConfig<'a> {
+    max_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<Cow<'a, str>>,
+}
+
+#[derive(Serialize)]
+pub(super) struct Turn<'a> {
+    pub(super) role: &'static str,
+    pub(super) content: Vec<Block<'a>>,
+}
+
+/// A `ContentBlock` union member (exactly one key).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub(super) enum Block<'a> {
+    Text(Cow<'a, str>),
+    Image {
+        format: &'static str,
+        source: ImageSource<'a>,
+    },
+    ToolUse {
+        tool_use_id: Cow<'a, str>,
+        name: Cow<'a, str>,
+        input: Value,
+    },
+    ToolResult {
+        tool_use_id: Cow<'a, str>,
+        content: Vec<ResultContent<'a>>,
+        status: &'static str,
+    },
+}
+
+#[derive(Serialize)]
+pub(super) struct ImageSource<'a> {
+    bytes: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) enum ResultContent<'a> {
+    Text(Cow<'a, str>),
+    Json(Value),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolConfig<'a> {
+    tools: Vec<ToolEntry<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Choice<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolEntry<'a> {
+    tool_spec: ToolSpec<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolSpec<'a> {
+    name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Cow<'a, str>>,
+    input_schema: Schema,
+}
+
+#[derive(Serialize)]
+struct Schema {
+    json: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum Choice<'a> {
+    Auto {},
+    Any {},
+    Tool { name: Cow<'a, str> },
+}
+
+/// Placeholder user turn for conversations that do not start with one.
+const LEADING_USER_TEXT: &str = ".";
+
+/// Parameters Converse cannot honour, handled by the provider's policy.
+pub(super) const UNSUPPORTED: &[&str] = &[
+    "n",
+    "logprobs",
+    "response_format",
+    "logit_bias",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "user",
+];
+
+/// Builds a signed `POST {prefix}/model/{id}/converse` (or `/converse-stream`).
+pub fn build_request(
+    provider: &ProviderSettings,
+    req: &ChatRequest<'_>,
+    model: &str,
+) -> Result<UpstreamRequest, GatewayError> {
+    let (op, accept) = if req.is_stream() {
+        ("converse-stream", EVENT_STREAM)
+    } else {
+        ("converse", "application/json")
+    };
+    let body = converse_body(provider, req)?;
+    signed_request(
+        provider,
+        model_path(&provider.endpoint.path_prefix, model, op),
+        body,
+        accept,
+    )
+}
+
+/// The Converse JSON body (unsigned).
+pub(super) fn converse_body(
+    provider: &ProviderSettings,
+    req: &ChatRequest<'_>,
+) -> Result<Vec<u8>, GatewayError> {
+    crate::providers::params::check(provider, req, UNSUPPORTED, "Bedrock Converse API")?;
+    let messages = req.messages()?;
+    let tools = req.tools()?;
+    let choice = req.tool_choice()?;
+    let tools_active = !tools.is_empty() && !matches!(choice, Some(ToolChoice::None));
+    let (system, mut turns) = convert_messages(&messages, tools_active)?;
+    if turns.is_empty() {
+        return Err(GatewayError::bad_param(
+            "messages",
+            format!(
+                "provider {} needs at least one user or assistant message besides system messages",
+                provider.name
+            ),
+        ));
+    }
+    if turns[0].role == "assistant" {
+        turns.insert(
+            0,
+            Turn {
+                role: "user",
+                content: vec![Block::Text(Cow::Borrowed(LEADING_USER_TEXT))],
+            },
+        );
+    }
+    trim_final_assistant(&mut turns);
+    let tool_config = if tools_active {
+        Some(ToolConfig {
+            tools: convert_tools(&tools)?,
+            tool_choice: match choice {
+                None | Some(ToolChoice::None) => None,
+                Some(ToolChoice::Auto) => Some(Choice::Auto {}),
+                Some(ToolChoice::Required) => Some(Choice::Any {}),
+                Some(ToolChoice::Function(name)) => Some(Choice::Tool { name }),
+            },
+        })
+    } else {
+        None
+    };
+    let body = ConverseRequest {
+        messages: turns,
+        system,
+        inference_config: InferenceConfig {
+            max_tokens: req
+                .max_output_tokens()
+                .unwrap_or(provider.default_max_tokens),
+            // Bedrock's range is 0–1; OpenAI's is 0–2.
+            temperature: req.temperature.map(|t| t.min(1.0)),
+            top_p: req.top_p,
+            stop_sequences: req
+                .stop()?
+                .into_iter()
+                .filter(|s| !s.trim().is_empty())
+                .collect(),
+        },
+        tool_config,
+    };
+    serde_json::to_vec(&body).map_err(|_| GatewayError::internal())
+}
+
+type Converted<'a> = (Vec<Block<'a>>, Vec<Turn<'a>>);
+
+fn convert_messages<'a>(
+    messages: &'a [Message<'a>],
+    tools_active: bool,
+) -> Result<Converted<'a>, GatewayError> {
+    let mut system = Vec::new();
+    let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        match m.role {
+            Role::System | Role::Developer => {
+                system.extend(texts(m.content.as_ref(), i)?.into_iter().map(Block::Text));
+            }
+            Role::User => {
+                let blocks = user_blocks(m.content.as_ref(), i)?;
+                push_turn(&mut turns, "user", blocks);
+            }
+            Role::Assistant => {
+                let mut blocks: Vec<Block<'a>> = texts(m.content.as_ref(), i)?
+                    .into_iter()
+                    .map(Block::Text)
+                    .collect();
+                for (j, call) in m.tool_calls.iter().flatten().enumerate() {
+                    let at = || format!("messages[{i}].tool_calls[{j}].function.arguments");
+                    let input = arguments_object(&call.function.arguments, at)?;
+                    let id = tool_id(&call.id, || format!("messages[{i}].tool_calls[{j}].id"))?;
+                    blocks.push(if tools_active {
+                        Block::ToolUse {
+                            tool_use_id: id,
+                            name: call.function.name.clone(),
+                            input,
+                        }
+                    } else {
+                        Block::Text(Cow::Owned(format!(
+                            "[tool call {id}: {}({input})]",
+                            call.function.name
+                        )))
+                    });
+                }
+                push_turn(&mut turns, "assistant", blocks);
+            }
+            Role::Tool => {
+                let id = m.tool_call_id.as_ref().ok_or_else(|| {
+                    GatewayError::bad_param(
+                        format!("messages[{i}].tool_call_id"),
+                        "tool messages need a tool_call_id",
+                    )
+                })?;
+                let id = tool_id(id, || format!("messages[{i}].tool_call_id"))?;
+                let text = texts(m.content.as_ref(), i)?.join("");
+                let block = if tools_active {
+                    Block::ToolResult {
+                        tool_use_id: id,
+                        content: result_content(text),
+                        status: "success",
+                    }
+                } else {
+                    Block::Text(Cow::Owned(format!("[tool result {id}: {text}]")))
+                };
+                push_tool_result(&mut turns, block);
+            }
+            Role::Function => {
+                return Err(GatewayError::bad_param(
+                    format!("messages[{i}].role"),
+                    "role 'function' is deprecated and not supported; use 'tool' messages",
+                ));
+            }
+        }
+    }
+    Ok((system, turns))
+}
+
+/// A tool result that is a JSON object goes as `{json}`, anything else as `{text}`.
+fn result_content<'a>(text: String) -> Vec<ResultContent<'a>> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(v @ Value::Object(_)) => vec![ResultContent::Json(v)],
+        _ => vec![ResultContent::Text(Cow::Owned(text))],
+    }
+}
+
+/// Appends blocks to the last turn if it has the same role, else starts a new turn.
+fn push_turn<'a>(turns: &mut Vec<Turn<'a>>, role: &'static str, blocks: Vec<Block<'a>>) {
+    if blocks.is_empty() {
+        return;
+    }
+    match turns.last_mut() {
+        Some(last) if last.role == role => last.content.extend(blocks),
+        _ => turns.push(Turn {
+            role,
+            content: blocks,
+        }),
+    }
+}
+
+/// Tool results go into the user turn after the assistant's calls, ahead of any user text.
+fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
+    match turns.last_mut() {
+        Some(last) if last.role == "user" => {
+            let at = last
+                .content
+                .iter()
+                .position(|b| !matches!(b, Block::ToolResult { .. }))
+                .unwrap_or(last.content.len());
+            last.content.insert(at, block);
+        }
+        _ => turns.push(Turn {
+            role: "user",
+            content: vec![block],
+        }),
+    }
+}
+
+fn user_blocks<'a>(
+    content: Option<&'a Content<'a>>,
+    i: usize,
+) -> Result<Vec<Block<'a>>, GatewayError> {
+    let Some(Content::Parts(parts)) = content else {
+        return Ok(texts(content, i)?.into_iter().map(Block::Text).collect());
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, p) in parts.iter().enumerate() {
+        match p.kind.as_ref() {
+            "text" => {
+                if let Some(t) = p.text.as_ref().filter(|t| !t.is_empty()) {
+                    out.push(Block::Text(Cow::Borrowed(t.as_ref())));
+                }
+            }
+            "image_url" => out.push(image_block(p, i, j)?),
+            other => {
+                return Err(GatewayError::bad_param(
+                    format!("messages[{i}].content[{j}].type"),
+                    format!(
+                        "content part type '{other}' is not supported for Bedrock models (text and image_url are)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn image_block<'a>(p: &'a ContentPart<'a>, i: usize, j: usize) -> Result<Block<'a>, GatewayError> {
+    let param = || format!("messages[{i}].content[{j}].image_url");
+    let url = p
+        .image_url
+        .as_ref()
+        .map(|u| u.url.as_ref())
+        .ok_or_else(|| GatewayError::bad_param(param(), "image_url.url is required"))?;
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Err(GatewayError::bad_param(
+            param(),
+            "Bedrock takes image bytes and cannot fetch image URLs; send the image as a \
+             base64 data: URL (data:image/png;base64,...)",
+        ));
+    };
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| GatewayError::bad_param(param(), "malformed data URL"))?;
+    let mime = meta
+        .strip_suffix(";base64")
+        .ok_or_else(|| GatewayError::bad_param(param(), "data URLs must be base64-encoded"))?;
+    let format = match mime.to_ascii_lowercase().as_str() {
+        "image/jpeg" | "image/jpg" => "jpeg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        other => {
+            return Err(GatewayError::bad_param(
+                param(),
+                format!(
+                    "image type '{other}' is not supported by Bedrock (jpeg, png, gif, webp are)"
+                ),
+            ));
+        }
+    };
+    if data.is_empty() {
+        return Err(GatewayError::bad_param(param(), "data URL has no data"));
+    }
+    Ok(Block::Image {
+        format,
+        source: ImageSource {
+            bytes: &url[url.len() - data.len()..],
+        },
+    })
+}
+
+/// Bedrock `toolUseId` must match `[a-zA-Z0-9_.:-]{1,64}`; other characters are replaced
+/// consistently, so a call and its result still match.
+fn tool_id<'a>(
+    id: &'a Cow<'a, str>,
+    at: impl Fn() -> String,
+) -> Result<Cow<'a, str>, GatewayError> {
+    if id.is_empty() {
+        return Err(GatewayError::bad_param(
+            at(),
+            "tool call ids must not be empty",
+        ));
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-');
+    if id.chars().all(ok) {
+        return Ok(Cow::Borrowed(id.as_ref()));
+    }
+    Ok(Cow::Owned(
+        id.chars().map(|c| if ok(c) { c } else { '_' }).collect(),
+    ))
+}
+
+fn convert_tools<'a>(tools: &'a [Tool<'a>]) -> Result<Vec<ToolEntry<'a>>, GatewayError> {
+    let mut out = Vec::with_capacity(tools.len());
+    for (i, t) in tools.iter().enumerate() {
+        let f = match (t.kind.as_ref(), &t.function) {
+            ("function", Some(f)) => f,
+            ("function", None) => {
+                return Err(GatewayError::bad_param(
+                    format!("tools[{i}].function"),
+                    "function tools need a 'function' object",
+                ));
+            }
+            (other, _) => {
+                return Err(GatewayError::bad_param(
+                    format!("tools[{i}].type"),
+                    format!("tool type '{other}' is not supported for Bedrock models"),
+                ));
+            }
+        };
+        let mut schema = match f.parameters {
+            None => Map::new(),
+            Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get()).map_err(|_| {
+                GatewayError::bad_param(
+                    format!("tools[{i}].function.parameters"),
+                    "parameters must be a JSON Schema object",
+                )
+            })?,
+        };
+        schema
+            .entry("type")
+            .or_insert_with(|| Value::String("object".into()));
+        if schema.get("type").and_then(Value::as_str) == Some("object") {
+            schema
+                .entry("properties")
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+        out.push(ToolEntry {
+            tool_spec: ToolSpec {
+                name: Cow::Borrowed(f.name.as_ref()),
+                description: f
+                    .description
+                    .as_ref()
+                    .filter(|d| !d.is_empty())
+                    .map(|d| Cow::Borrowed(d.as_ref())),
+                input_schema: Schema {
+                    json: Value::Object(schema),
+                },
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// A final assistant turn is a prefill; Claude on Bedrock rejects trailing whitespace there.
+fn trim_final_assistant(turns: &mut Vec<Turn<'_>>) {
+    let Some(last) = turns.last_mut().filter(|t| t.role == "assistant") else {
+        return;
+    };
+    if let Some(Block::Text(text)) = last.content.last_mut() {
+        let trimmed = text.trim_end();
+        if trimmed.is_empty() {
+            last.content.pop();
+        } else if trimmed.len() != text.len() {
+            *text = Cow::Owned(trimmed.to_string());
+        }
+    }
+    if last.content.is_empty() {
+        turns.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests;

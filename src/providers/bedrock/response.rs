@@ -1,0 +1,137 @@
+//! Bedrock `ConverseResponse` → OpenAI `chat.completion` (wire-formats.md §4.3).
+
+use super::{UsageWire, finish_reason};
+use crate::error::{ErrorKind, GatewayError};
+use crate::providers::{DecodedResponse, TranslateCtx};
+use crate::translate::response::{AssistantMessage, ChatCompletion, OutFunction, OutToolCall};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConverseWire<'a> {
+    #[serde(borrow)]
+    output: OutputWire<'a>,
+    #[serde(borrow, default)]
+    stop_reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    usage: UsageWire,
+}
+
+#[derive(Deserialize)]
+struct OutputWire<'a> {
+    #[serde(borrow)]
+    message: MessageWire<'a>,
+}
+
+#[derive(Deserialize)]
+struct MessageWire<'a> {
+    #[serde(borrow, default)]
+    content: Vec<BlockWire<'a>>,
+}
+
+/// A `ContentBlock` union member; unknown members are ignored.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockWire<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_use: Option<ToolUseWire<'a>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<ReasoningWire<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolUseWire<'a> {
+    #[serde(borrow)]
+    tool_use_id: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReasoningWire<'a> {
+    #[serde(borrow, default)]
+    reasoning_text: Option<ReasoningText<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ReasoningText<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+}
+
+/// Translates a Converse response body; Bedrock does not echo the model, so the upstream
+/// model the request named is reported.
+pub fn decode_response(
+    body: &[u8],
+    ctx: &TranslateCtx<'_>,
+    model: &str,
+) -> Result<DecodedResponse, GatewayError> {
+    let resp: ConverseWire<'_> = serde_json::from_slice(body).map_err(|e| {
+        GatewayError::new(
+            502,
+            ErrorKind::UpstreamFailure,
+            format!("provider returned an invalid Bedrock Converse response: {e}"),
+        )
+    })?;
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut tool_calls = Vec::new();
+    for block in &resp.output.message.content {
+        if let Some(t) = &block.text {
+            text.push_str(t);
+        }
+        if let Some(t) = block
+            .reasoning_content
+            .as_ref()
+            .and_then(|r| r.reasoning_text.as_ref())
+            .and_then(|r| r.text.as_deref())
+        {
+            reasoning.push_str(t);
+        }
+        if let Some(call) = &block.tool_use {
+            tool_calls.push(OutToolCall {
+                id: &call.tool_use_id,
+                kind: "function",
+                function: OutFunction {
+                    name: &call.name,
+                    // `input` is a JSON object; OpenAI wants it as a string.
+                    arguments: call
+                        .input
+                        .map(|r| r.get().to_string())
+                        .unwrap_or_else(|| "{}".to_string()),
+                },
+            });
+        }
+    }
+    let usage = resp.usage.to_usage();
+    let finish = finish_reason(resp.stop_reason.as_deref(), !tool_calls.is_empty());
+    let id = format!("chatcmpl-{}", ctx.request_id);
+    let completion = ChatCompletion::new(
+        &id,
+        ctx.created,
+        model,
+        AssistantMessage {
+            role: "assistant",
+            content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
+            refusal: None,
+            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+            tool_calls,
+        },
+        finish,
+        usage,
+    );
+    let bytes = serde_json::to_vec(&completion).map_err(|_| GatewayError::internal())?;
+    Ok(DecodedResponse {
+        body: Bytes::from(bytes),
+        usage,
+    })
+}
