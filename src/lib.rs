@@ -30,6 +30,7 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod inbound;
 pub mod lifecycle;
 pub mod metrics;
 pub mod providers;

@@ -180,6 +180,10 @@ pub fn upstream_error(
 pub enum StreamTranslator {
     OpenAi(openai::PassthroughStream),
     Anthropic(anthropic::AnthropicStream),
+    /// Anthropic Messages inbound: an Anthropic stream relayed to an Anthropic client.
+    AnthropicRelay(crate::inbound::RelayStream),
+    /// Anthropic Messages inbound: any kind's stream, translated to OpenAI, then to Anthropic.
+    ToAnthropic(Box<crate::inbound::ToAnthropic>),
 }
 
 /// What a fed chunk did to the stream.
@@ -210,6 +214,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.feed(chunk, out),
             StreamTranslator::Anthropic(s) => s.feed(chunk, out),
+            StreamTranslator::AnthropicRelay(s) => s.feed(chunk, out),
+            StreamTranslator::ToAnthropic(s) => s.feed(chunk, out),
         }
     }
 
@@ -219,6 +225,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.finish(out),
             StreamTranslator::Anthropic(s) => s.finish(out),
+            StreamTranslator::AnthropicRelay(s) => s.finish(out),
+            StreamTranslator::ToAnthropic(s) => s.finish(out),
         }
     }
 
@@ -228,6 +236,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().has_output(),
             StreamTranslator::Anthropic(s) => s.machine().has_output(),
+            StreamTranslator::AnthropicRelay(s) => s.machine().has_output(),
+            StreamTranslator::ToAnthropic(s) => s.has_output(),
         }
     }
 
@@ -236,6 +246,8 @@ impl StreamTranslator {
         match self {
             StreamTranslator::OpenAi(s) => s.machine().usage(),
             StreamTranslator::Anthropic(s) => s.machine().usage(),
+            StreamTranslator::AnthropicRelay(s) => s.machine().usage(),
+            StreamTranslator::ToAnthropic(s) => s.usage(),
         }
     }
 }
