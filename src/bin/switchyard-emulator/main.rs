@@ -2,6 +2,7 @@
 
 mod anthropic;
 mod anthropic_render;
+mod count_tokens;
 mod delivery;
 mod directives;
 mod error;

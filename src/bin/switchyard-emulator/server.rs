@@ -57,6 +57,7 @@ impl Api {
 
 enum Route {
     Chat(Api),
+    CountTokens,
     Models,
     NotFound,
     MethodNotAllowed,
@@ -65,6 +66,8 @@ enum Route {
 fn route(method: &Method, path: &str) -> Route {
     let (want, route) = if path.ends_with("/chat/completions") {
         (Method::POST, Route::Chat(Api::OpenAi))
+    } else if path.ends_with("/messages/count_tokens") {
+        (Method::POST, Route::CountTokens)
     } else if path.ends_with("/messages") {
         (Method::POST, Route::Chat(Api::Anthropic))
     } else if path.ends_with("/models") {
@@ -222,7 +225,7 @@ impl EmulatorApp {
             }
         };
         let json: Option<Value> = match route {
-            Route::Chat(_) => serde_json::from_slice(&body).ok(),
+            Route::Chat(_) | Route::CountTokens => serde_json::from_slice(&body).ok(),
             _ => None,
         };
         if self.recorder.enabled() {
@@ -244,6 +247,11 @@ impl EmulatorApp {
         }
         match route {
             Route::Chat(api) => self.chat(s, api, &body, json).await,
+            Route::CountTokens => {
+                let h = s.req_header();
+                let authorized = header_str(h, "x-api-key").is_some_and(|k| !k.trim().is_empty());
+                crate::count_tokens::answer(s, authorized, &body).await
+            }
             Route::Models => {
                 let head = Head::json(200);
                 delivery::send_full(s, &head, Bytes::from_static(MODELS_JSON.as_bytes()), None)
