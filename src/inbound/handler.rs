@@ -116,7 +116,7 @@ pub async fn count_tokens(
             route: plan.route,
             targets: (0..plan.targets.len())
                 .filter(|i| is_anthropic(snapshot, &plan, *i))
-                .map(|i| plan.targets[i].clone())
+                .map(|i| plan.targets[i])
                 .collect(),
         };
         let job = MessagesJob {

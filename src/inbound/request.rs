@@ -217,7 +217,7 @@ pub(crate) fn block(v: Value, path: &str) -> Result<Block, GatewayError> {
             "redacted_thinking",
         ];
         if known.contains(&kind.as_str()) {
-            GatewayError::bad_param(format!("{path}"), format!("{path}: {e}"))
+            GatewayError::bad_param(path.to_string(), format!("{path}: {e}"))
         } else {
             GatewayError::bad_param(
                 format!("{path}.type"),
