@@ -3,7 +3,10 @@
 //! Every failure a client can see (bad input, auth, routing, provider errors, timeouts) is a
 //! [`GatewayError`]. [`GatewayError::body`] renders the OpenAI error envelope
 //! `{"error":{"message","type","param","code"}}`; `proxy::respond` writes it with the status,
-//! `retry-after` and Switchyard headers. Messages never contain secrets.
+//! `retry-after` and Switchyard headers. Messages never contain secrets. On the Anthropic
+//! Messages endpoints the same errors render Anthropic-shaped (`error/anthropic.rs`).
+
+mod anthropic;
 
 use bytes::Bytes;
 use serde::Serialize;

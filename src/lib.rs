@@ -31,6 +31,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod inbound;
 pub mod lifecycle;
 pub mod metrics;
 pub mod providers;

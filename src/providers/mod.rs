@@ -204,6 +204,10 @@ pub enum StreamTranslator {
     Ollama(ollama::OllamaStream),
     Cohere(cohere::CohereStream),
     Bedrock(bedrock::BedrockStream),
+    /// Anthropic Messages inbound: an Anthropic stream relayed to an Anthropic client.
+    AnthropicRelay(crate::inbound::RelayStream),
+    /// Anthropic Messages inbound: any kind's stream, translated to OpenAI, then to Anthropic.
+    ToAnthropic(Box<crate::inbound::ToAnthropic>),
 }
 
 /// What a fed chunk did to the stream.
@@ -249,6 +253,8 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.feed(chunk, out),
             StreamTranslator::Cohere(s) => s.feed(chunk, out),
             StreamTranslator::Bedrock(s) => s.feed(chunk, out),
+            StreamTranslator::AnthropicRelay(s) => s.feed(chunk, out),
+            StreamTranslator::ToAnthropic(s) => s.feed(chunk, out),
         }
     }
 
@@ -262,6 +268,8 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.finish(out),
             StreamTranslator::Cohere(s) => s.finish(out),
             StreamTranslator::Bedrock(s) => s.finish(out),
+            StreamTranslator::AnthropicRelay(s) => s.finish(out),
+            StreamTranslator::ToAnthropic(s) => s.finish(out),
         }
     }
 
@@ -275,6 +283,8 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.machine().has_output(),
             StreamTranslator::Cohere(s) => s.machine().has_output(),
             StreamTranslator::Bedrock(s) => s.has_output(),
+            StreamTranslator::AnthropicRelay(s) => s.machine().has_output(),
+            StreamTranslator::ToAnthropic(s) => s.has_output(),
         }
     }
 
@@ -287,6 +297,8 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.machine().usage(),
             StreamTranslator::Cohere(s) => s.machine().usage(),
             StreamTranslator::Bedrock(s) => s.usage(),
+            StreamTranslator::AnthropicRelay(s) => s.machine().usage(),
+            StreamTranslator::ToAnthropic(s) => s.usage(),
         }
     }
 }

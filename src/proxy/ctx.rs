@@ -18,12 +18,27 @@ pub enum Endpoint {
     Models,
     ChatCompletions,
     Embeddings,
+    /// Anthropic Messages API (`POST /v1/messages`).
+    Messages,
+    /// Anthropic `POST /v1/messages/count_tokens`.
+    CountTokens,
 }
 
 impl Endpoint {
     /// A model API call: reads a JSON body and is routed to a provider.
     pub fn reads_body(self) -> bool {
-        matches!(self, Endpoint::ChatCompletions | Endpoint::Embeddings)
+        matches!(
+            self,
+            Endpoint::ChatCompletions
+                | Endpoint::Embeddings
+                | Endpoint::Messages
+                | Endpoint::CountTokens
+        )
+    }
+
+    /// An Anthropic-format endpoint: errors are Anthropic-shaped and carry `request-id`.
+    pub fn is_anthropic(self) -> bool {
+        matches!(self, Endpoint::Messages | Endpoint::CountTokens)
     }
 }
 

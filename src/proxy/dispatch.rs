@@ -28,6 +28,8 @@ pub enum Job<'a> {
         req: &'a EmbeddingsRequest<'a>,
         raw: &'a [u8],
     },
+    /// An Anthropic Messages request (passed through or translated per target kind).
+    Messages(&'a crate::inbound::MessagesJob<'a>),
 }
 
 impl Job<'_> {
@@ -40,6 +42,7 @@ impl Job<'_> {
         match self {
             Job::Chat { req, raw } => providers::build_request(provider, req, raw, model),
             Job::Embeddings { req, raw } => providers::embeddings::build(provider, req, raw, model),
+            Job::Messages(m) => m.build(provider, model),
         }
     }
 
@@ -48,6 +51,7 @@ impl Job<'_> {
         match self {
             Job::Chat { req, .. } => req.is_stream(),
             Job::Embeddings { .. } => false,
+            Job::Messages(m) => m.stream(),
         }
     }
 
@@ -64,6 +68,20 @@ impl Job<'_> {
             Job::Embeddings { req, .. } => {
                 providers::embeddings::decode(provider, body, req, model)
             }
+            Job::Messages(m) => m.decode(provider, body, translate, model),
+        }
+    }
+
+    /// The stream translator for an answer from a provider of `kind`.
+    pub fn stream_translator(
+        &self,
+        kind: crate::config::ProviderKind,
+        translate: &TranslateCtx<'_>,
+        model: &str,
+    ) -> providers::StreamTranslator {
+        match self {
+            Job::Messages(m) => m.stream_translator(kind, translate, model),
+            _ => providers::StreamTranslator::new(kind, translate, model),
         }
     }
 }

@@ -174,6 +174,8 @@ impl Gateway {
                 (Endpoint::ChatCompletions, &[http::Method::POST])
             }
             "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, &[http::Method::POST]),
+            "/v1/messages" => (Endpoint::Messages, &[http::Method::POST]),
+            "/v1/messages/count_tokens" => (Endpoint::CountTokens, &[http::Method::POST]),
             _ => {
                 ctx.body_consumed = session.as_downstream_mut().is_body_empty();
                 return Err(Fail::Respond(GatewayError::new(
@@ -197,7 +199,8 @@ impl Gateway {
                 format!("Method {method} is not allowed for {path}; use {allow}."),
             );
             ctx.error = Some(err.kind);
-            return respond::json(session, ctx, 405, err.body(), &[("allow", allow)])
+            let (status, body) = respond::error_body(ctx, &err);
+            return respond::json(session, ctx, status, body, &[("allow", allow)])
                 .await
                 .map_err(Fail::Downstream);
         }
@@ -217,6 +220,12 @@ impl Gateway {
             Endpoint::Models => models::list(snapshot, session, ctx, &path).await,
             Endpoint::ChatCompletions => dispatch::chat(&self.state, snapshot, session, ctx).await,
             Endpoint::Embeddings => dispatch::embeddings(&self.state, snapshot, session, ctx).await,
+            Endpoint::Messages => {
+                crate::inbound::messages(&self.state, snapshot, session, ctx).await
+            }
+            Endpoint::CountTokens => {
+                crate::inbound::count_tokens(&self.state, snapshot, session, ctx).await
+            }
             Endpoint::Health | Endpoint::Unknown => Ok(()),
         }
     }

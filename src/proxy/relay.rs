@@ -98,7 +98,7 @@ pub async fn stream(
             .inc();
         ctx.error = Some(e.kind);
         session
-            .write_response_body(Some(e.sse_event()), false)
+            .write_response_body(Some(respond::error_event(ctx, e)), false)
             .await
             .map_err(Fail::Downstream)?;
     }

@@ -1,4 +1,5 @@
-//! Writing gateway responses: the shared headers, JSON bodies and OpenAI-shaped errors.
+//! Writing gateway responses: the shared headers, JSON bodies and errors (OpenAI-shaped, or
+//! Anthropic-shaped with a `request-id` header on the Messages endpoints).
 //!
 //! Every response carries `x-request-id`; routed ones add `x-switchyard-provider`,
 //! `x-switchyard-attempts`, `x-switchyard-route` and `x-switchyard-model`; a non-streaming
@@ -24,6 +25,9 @@ pub fn header(
         h.insert_header("content-length", n.to_string())?;
     }
     h.insert_header("x-request-id", ctx.request_id.as_str())?;
+    if ctx.endpoint.is_anthropic() {
+        h.insert_header("request-id", ctx.request_id.as_str())?;
+    }
     if let Some(p) = ctx.provider_name() {
         h.insert_header("x-switchyard-provider", p)?;
     }
@@ -68,7 +72,26 @@ pub async fn json(
     session.write_response_body(Some(body), true).await
 }
 
-/// Writes `err` as an OpenAI error response.
+/// Status and body of `err` in the endpoint's error format (Anthropic on the Messages
+/// endpoints, OpenAI everywhere else).
+pub fn error_body(ctx: &RequestCtx, err: &GatewayError) -> (u16, Bytes) {
+    if ctx.endpoint.is_anthropic() {
+        (err.anthropic_status(), err.anthropic_body(&ctx.request_id))
+    } else {
+        (err.status, err.body())
+    }
+}
+
+/// `err` as one in-band SSE error event in the endpoint's stream format.
+pub fn error_event(ctx: &RequestCtx, err: &GatewayError) -> Bytes {
+    if ctx.endpoint.is_anthropic() {
+        err.anthropic_sse_event(&ctx.request_id)
+    } else {
+        err.sse_event()
+    }
+}
+
+/// Writes `err` as an error response in the endpoint's format.
 pub async fn error(
     session: &mut Session,
     ctx: &mut RequestCtx,
@@ -83,5 +106,6 @@ pub async fn error(
         // The gateway already retried across providers; SDK retries would multiply the load.
         extra.push(("x-should-retry", "false".to_string()));
     }
-    json(session, ctx, err.status, err.body(), &extra).await
+    let (status, body) = error_body(ctx, err);
+    json(session, ctx, status, body, &extra).await
 }

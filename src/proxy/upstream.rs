@@ -289,7 +289,9 @@ impl Attempt<'_> {
     /// token can still fail over.
     async fn open_stream(&self, mut upstream: HttpSession, peer: HttpPeer, by: Instant) -> Outcome {
         let name = &self.provider.name;
-        let mut translator = StreamTranslator::new(self.provider.kind, self.translate, self.model);
+        let mut translator =
+            self.job
+                .stream_translator(self.provider.kind, self.translate, self.model);
         let mut pending = BytesMut::with_capacity(4096);
         let mut complete = false;
         while !translator.has_output() && !complete {

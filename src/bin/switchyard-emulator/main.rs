@@ -8,6 +8,7 @@ mod bedrock_messages;
 mod bedrock_render;
 mod cohere;
 mod cohere_render;
+mod count_tokens;
 mod delivery;
 mod directives;
 mod embed;

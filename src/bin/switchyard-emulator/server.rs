@@ -74,6 +74,7 @@ enum Route {
     Embeddings,
     Embed(Api),
     Bedrock(crate::bedrock::Op),
+    CountTokens,
     Models,
     NotFound,
     MethodNotAllowed,
@@ -96,6 +97,8 @@ fn route(method: &Method, path: &str) -> Route {
         (Method::POST, Route::Embed(Api::Ollama))
     } else if path.ends_with("/v2/embed") {
         (Method::POST, Route::Embed(Api::Cohere))
+    } else if path.ends_with("/messages/count_tokens") {
+        (Method::POST, Route::CountTokens)
     } else if path.ends_with("/messages") {
         (Method::POST, Route::Chat(Api::Anthropic))
     } else if path.ends_with("/models") {
@@ -273,7 +276,7 @@ impl EmulatorApp {
             }
         };
         let json: Option<Value> = match route {
-            Route::Chat(_) | Route::Embeddings | Route::Embed(_) => {
+            Route::Chat(_) | Route::Embeddings | Route::Embed(_) | Route::CountTokens => {
                 serde_json::from_slice(&body).ok()
             }
             _ => None,
@@ -306,6 +309,11 @@ impl EmulatorApp {
                 Some((_, id)) => self.bedrock(s, op, id, &body).await,
                 None => Outcome::Close,
             },
+            Route::CountTokens => {
+                let h = s.req_header();
+                let authorized = header_str(h, "x-api-key").is_some_and(|k| !k.trim().is_empty());
+                crate::count_tokens::answer(s, authorized, &body).await
+            }
             Route::Models => {
                 let head = Head::json(200);
                 delivery::send_full(s, &head, Bytes::from_static(MODELS_JSON.as_bytes()), None)

@@ -1,0 +1,160 @@
+//! The two endpoint handlers: read and parse the body, plan the targets, then either run the
+//! shared dispatch loop or (for a local token count) answer directly.
+
+use super::request::{self, MessagesRequest};
+use super::{MessagesJob, Op, count};
+use crate::config::ProviderKind;
+use crate::error::GatewayError;
+use crate::proxy::dispatch::{self, Job};
+use crate::proxy::{Fail, GatewayState, Snapshot, body, ctx::RequestCtx, respond};
+use crate::routing::Plan;
+use crate::translate::request::ChatRequest;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
+use pingora::proxy::Session;
+use std::sync::Arc;
+
+/// Client headers forwarded to Anthropic providers.
+const FORWARDED: [&str; 2] = ["anthropic-version", "anthropic-beta"];
+
+fn forward_headers(session: &Session) -> Vec<(HeaderName, HeaderValue)> {
+    let h = &session.req_header().headers;
+    FORWARDED
+        .iter()
+        .filter_map(|name| {
+            let values: Vec<&str> = h
+                .get_all(*name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            if values.is_empty() {
+                return None;
+            }
+            let joined = HeaderValue::from_str(&values.join(",")).ok()?;
+            Some((HeaderName::from_static(name), joined))
+        })
+        .collect()
+}
+
+async fn read(
+    snapshot: &Snapshot,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<Bytes, Fail> {
+    let (raw, body_time) = body::read(session, snapshot.config.server.max_body_bytes).await?;
+    ctx.body_time = body_time;
+    ctx.body_consumed = true;
+    session.as_downstream_mut().set_abort_on_close(true);
+    Ok(raw)
+}
+
+fn is_anthropic(snapshot: &Snapshot, plan: &Plan<'_>, i: usize) -> bool {
+    plan.targets
+        .get(i)
+        .is_some_and(|t| snapshot.config.providers[t.provider].kind == ProviderKind::Anthropic)
+}
+
+/// `POST /v1/messages`.
+pub async fn messages(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), Fail> {
+    let raw = read(snapshot, session, ctx).await?;
+    let req = MessagesRequest::parse(&raw, false)?;
+    ctx.requested_model = Some(req.model().to_string());
+    ctx.stream = req.is_stream();
+    let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    let needs_translation = (0..plan.targets.len()).any(|i| !is_anthropic(snapshot, &plan, i));
+    // Translated only when some target needs it; a refusal (say, a server tool) matters only
+    // if such a target is actually tried.
+    let translated = needs_translation.then(|| request::to_openai(&req));
+    let parsed = match &translated {
+        Some(Ok(body)) => Some(ChatRequest::parse(body)),
+        _ => None,
+    };
+    let chat = match (&translated, &parsed) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(Err(e.clone())),
+        (Some(Ok(body)), Some(Ok(chat))) => Some(Ok((chat, body.as_slice()))),
+        _ => None,
+    };
+    let job = MessagesJob {
+        op: Op::Create,
+        raw: &raw,
+        model_span: req.model_span(&raw).ok_or_else(GatewayError::internal)?,
+        stream: req.is_stream(),
+        chat,
+        forward: forward_headers(session),
+    };
+    dispatch::run(
+        state,
+        snapshot,
+        session,
+        ctx,
+        &plan,
+        &Job::Messages(&job),
+        true,
+    )
+    .await
+}
+
+/// `POST /v1/messages/count_tokens`: forwarded when the model's first target is an Anthropic
+/// provider (failing over only to other Anthropic targets), estimated locally otherwise.
+pub async fn count_tokens(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), Fail> {
+    let raw = read(snapshot, session, ctx).await?;
+    let req = MessagesRequest::parse(&raw, true)?;
+    ctx.requested_model = Some(req.model().to_string());
+    let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    if is_anthropic(snapshot, &plan, 0) {
+        let anthropic = Plan {
+            route: plan.route,
+            targets: (0..plan.targets.len())
+                .filter(|i| is_anthropic(snapshot, &plan, *i))
+                .map(|i| plan.targets[i])
+                .collect(),
+        };
+        let job = MessagesJob {
+            op: Op::CountTokens,
+            raw: &raw,
+            model_span: req.model_span(&raw).ok_or_else(GatewayError::internal)?,
+            stream: false,
+            chat: None,
+            forward: forward_headers(session),
+        };
+        return dispatch::run(
+            state,
+            snapshot,
+            session,
+            ctx,
+            &anthropic,
+            &Job::Messages(&job),
+            false,
+        )
+        .await;
+    }
+    ctx.route = plan.route.map(str::to_string);
+    ctx.served_model = plan.targets.first().map(|t| t.model.to_string());
+    drop(req);
+    // Tokenizing a long conversation is CPU work: keep it off the async workers.
+    let counted = tokio::task::spawn_blocking(move || {
+        MessagesRequest::parse(&raw, true).map(|r| count::estimate(r.parts()))
+    })
+    .await
+    .map_err(|_| GatewayError::internal())??;
+    let body = format!("{{\"input_tokens\":{counted}}}");
+    respond::json(
+        session,
+        ctx,
+        200,
+        Bytes::from(body),
+        &[("x-switchyard-token-count", "estimate".to_string())],
+    )
+    .await
+    .map_err(Fail::Downstream)
+}

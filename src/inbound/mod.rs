@@ -1,0 +1,137 @@
+//! The Anthropic Messages API inbound: `POST /v1/messages` and
+//! `POST /v1/messages/count_tokens`, so Claude Code and the `anthropic` SDKs can use the
+//! gateway (`ANTHROPIC_BASE_URL`) with any provider kind behind it.
+//!
+//! ## Design
+//!
+//! The request goes through the same routing, failover and accounting pipeline as chat
+//! completions ([`crate::proxy::dispatch::run`] with a [`Job::Messages`]); what changes is how
+//! each target's request is built and how its answer is read, decided **per target** (a route
+//! can mix an Anthropic primary with an OpenAI fallback):
+//!
+//! * **Anthropic-kind target: pass-through.** The client's body is sent with only `model`
+//!   replaced (a byte splice), plus the client's `anthropic-version` (else the provider's
+//!   configured one) and `anthropic-beta`, so thinking, `cache_control`, citations, server
+//!   tools and future features keep full fidelity. Answers are relayed unchanged
+//!   ([`response::passthrough`], [`relay`]) while usage is read, `event: error` is detected
+//!   and a stream without `message_stop` is reported as truncated.
+//! * **Any other kind: translation.** The request is translated into an OpenAI chat request
+//!   ([`request::to_openai`]), parsed by [`ChatRequest::parse`] and built by the provider's
+//!   own translator, exactly as if an OpenAI client had sent it. The answer, once in OpenAI
+//!   form, is translated back: JSON by [`response::to_message`], streams by a second stage
+//!   ([`stream::ToAnthropic`]) behind the provider's [`StreamTranslator`].
+//!
+//! Errors on these endpoints are rendered Anthropic-shaped by the one error writer
+//! (`proxy::respond`, `error/anthropic.rs`); overload is 529 `overloaded_error`.
+//!
+//! `count_tokens` ([`handler::count_tokens`]) forwards to the first target when it is an
+//! Anthropic provider and otherwise estimates locally ([`count`]).
+//!
+//! [`Job::Messages`]: crate::proxy::dispatch::Job::Messages
+//! [`ChatRequest::parse`]: crate::translate::request::ChatRequest::parse
+
+mod count;
+mod events;
+mod handler;
+mod relay;
+pub mod request;
+pub mod response;
+pub mod stream;
+
+pub use handler::{count_tokens, messages};
+pub use relay::{Relay, RelayStream};
+pub use stream::ToAnthropic;
+
+use crate::config::{ProviderKind, ProviderSettings};
+use crate::error::GatewayError;
+use crate::providers::{self, DecodedResponse, StreamTranslator, TranslateCtx, UpstreamRequest};
+use crate::translate::request::{ChatRequest, Span};
+use http::{HeaderName, HeaderValue};
+
+/// Which Anthropic operation the job performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    CountTokens,
+}
+
+/// Everything needed to build and read one Messages request for any target.
+pub struct MessagesJob<'a> {
+    pub op: Op,
+    /// The client's Anthropic body.
+    pub raw: &'a [u8],
+    pub model_span: Span,
+    pub stream: bool,
+    /// The OpenAI translation (present when a non-Anthropic target is planned), or why the
+    /// request cannot be translated.
+    pub chat: Option<Result<(&'a ChatRequest<'a>, &'a [u8]), GatewayError>>,
+    /// Client headers forwarded to Anthropic targets (`anthropic-version`, `anthropic-beta`).
+    pub forward: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl MessagesJob<'_> {
+    /// The native request for `model` at `provider`.
+    pub fn build(
+        &self,
+        provider: &ProviderSettings,
+        model: &str,
+    ) -> Result<UpstreamRequest, GatewayError> {
+        if provider.kind == ProviderKind::Anthropic {
+            let path = match self.op {
+                Op::Create => "/v1/messages",
+                Op::CountTokens => "/v1/messages/count_tokens",
+            };
+            let body = request::splice_model(self.raw, self.model_span, model);
+            let mut req = UpstreamRequest::new(
+                format!("{}{path}", provider.endpoint.path_prefix),
+                body.into(),
+            );
+            req.headers = self.forward.clone();
+            return Ok(req);
+        }
+        match &self.chat {
+            Some(Ok((chat, raw))) => providers::build_request(provider, chat, raw, model),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(GatewayError::internal()),
+        }
+    }
+
+    /// The client asked for a stream.
+    pub fn stream(&self) -> bool {
+        self.stream
+    }
+
+    /// Decodes a successful non-streaming answer into an Anthropic body.
+    pub fn decode(
+        &self,
+        provider: &ProviderSettings,
+        body: &[u8],
+        translate: &TranslateCtx<'_>,
+        model: &str,
+    ) -> Result<DecodedResponse, GatewayError> {
+        if provider.kind == ProviderKind::Anthropic {
+            return response::passthrough(body);
+        }
+        let d = providers::decode_response(provider.kind, body, translate, model)?;
+        let body = response::to_message(&d.body, d.usage, translate.request_id, model)?;
+        Ok(DecodedResponse {
+            body,
+            usage: d.usage,
+        })
+    }
+
+    /// The stream translator for an answer from a provider of `kind`.
+    pub fn stream_translator(
+        &self,
+        kind: ProviderKind,
+        translate: &TranslateCtx<'_>,
+        model: &str,
+    ) -> StreamTranslator {
+        if kind == ProviderKind::Anthropic {
+            StreamTranslator::AnthropicRelay(Relay::stream(translate))
+        } else {
+            let inner = StreamTranslator::new(kind, translate, model);
+            StreamTranslator::ToAnthropic(Box::new(ToAnthropic::new(inner, translate, model)))
+        }
+    }
+}
