@@ -22,7 +22,12 @@ fn opens_after_consecutive_failures() {
     h.record_success(t0 + MS * 5, MS * 100);
     for i in 0..4 {
         h.record_failure(t0 + MS * (10 + i), FailureKind::Timeout);
-        assert_eq!(h.admit(t0 + MS * 20), Admission::Allow, "after {} failures", i + 1);
+        assert_eq!(
+            h.admit(t0 + MS * 20),
+            Admission::Allow,
+            "after {} failures",
+            i + 1
+        );
     }
     h.record_failure(t0 + MS * 30, FailureKind::Connect);
     let until = t0 + MS * 30 + secs(30);
@@ -47,8 +52,16 @@ fn half_open_canary_then_close() {
     }
     assert!(!h.admit(t0 + secs(29)).is_allowed());
     let t1 = t0 + secs(30);
-    assert_eq!(h.peek(t1), Admission::Canary, "peek shows a canary is possible");
-    assert_eq!(h.snapshot(t1).state, BreakerState::Open, "peek changed nothing");
+    assert_eq!(
+        h.peek(t1),
+        Admission::Canary,
+        "peek shows a canary is possible"
+    );
+    assert_eq!(
+        h.snapshot(t1).state,
+        BreakerState::Open,
+        "peek changed nothing"
+    );
     assert_eq!(h.admit(t1), Admission::Canary);
     assert_eq!(h.snapshot(t1).state, BreakerState::HalfOpen);
     assert_eq!(
@@ -58,7 +71,11 @@ fn half_open_canary_then_close() {
     );
     assert_eq!(h.peek(t1), Admission::Deny(DenyReason::HalfOpenBusy));
     h.record_success(t1 + MS, MS * 50);
-    assert_eq!(h.snapshot(t1).state, BreakerState::HalfOpen, "1 of 2 successes");
+    assert_eq!(
+        h.snapshot(t1).state,
+        BreakerState::HalfOpen,
+        "1 of 2 successes"
+    );
     assert_eq!(h.admit(t1 + MS * 2), Admission::Canary, "slot freed");
     h.record_success(t1 + MS * 3, MS * 50);
     assert_eq!(h.snapshot(t1).state, BreakerState::Closed);
@@ -112,7 +129,11 @@ fn error_ratio_over_window() {
             h.record_success(t, MS);
         }
     }
-    assert_eq!(h.snapshot(t0).state, BreakerState::Closed, "8 < min_requests");
+    assert_eq!(
+        h.snapshot(t0).state,
+        BreakerState::Closed,
+        "8 < min_requests"
+    );
     h.record_success(t0 + MS * 8, MS);
     assert_eq!(h.snapshot(t0).state, BreakerState::Closed, "4/9 < 50%");
     h.record_failure(t0 + MS * 9, FailureKind::Server);
@@ -138,7 +159,11 @@ fn window_forgets_old_outcomes() {
     // In window: 2 failures of 7 (old 8 outcomes expired); with them it would be 6/15.
     h.record_failure(later + MS * 8, FailureKind::Server);
     h.record_success(later + MS * 9, MS);
-    assert_eq!(h.snapshot(later).state, BreakerState::Closed, "3/9 in window");
+    assert_eq!(
+        h.snapshot(later).state,
+        BreakerState::Closed,
+        "3/9 in window"
+    );
 }
 
 /// Client and context-window errors are counted but never open the breaker.
@@ -155,7 +180,10 @@ fn client_errors_are_neutral() {
     assert_eq!(s.failures_of(FailureKind::Client), 50);
     assert_eq!(s.failures_of(FailureKind::ContextWindow), 50);
     assert_eq!(FailureKind::from_status(400), Some(FailureKind::Client));
-    assert_eq!(FailureKind::from_status(429), Some(FailureKind::RateLimited));
+    assert_eq!(
+        FailureKind::from_status(429),
+        Some(FailureKind::RateLimited)
+    );
     assert_eq!(FailureKind::from_status(529), Some(FailureKind::Server));
     assert_eq!(FailureKind::from_status(200), None);
 }
@@ -171,11 +199,22 @@ fn canary_slot_release_and_timeout() {
     let t1 = t0 + secs(30);
     assert_eq!(h.admit(t1), Admission::Canary);
     h.record_failure(t1, FailureKind::Client);
-    assert_eq!(h.admit(t1), Admission::Canary, "client error freed the slot");
+    assert_eq!(
+        h.admit(t1),
+        Admission::Canary,
+        "client error freed the slot"
+    );
     h.record_abandoned(t1);
     assert_eq!(h.admit(t1), Admission::Canary, "abandoned freed the slot");
-    assert_eq!(h.admit(t1 + secs(59)), Admission::Deny(DenyReason::HalfOpenBusy));
-    assert_eq!(h.admit(t1 + secs(60)), Admission::Canary, "lost canary timed out");
+    assert_eq!(
+        h.admit(t1 + secs(59)),
+        Admission::Deny(DenyReason::HalfOpenBusy)
+    );
+    assert_eq!(
+        h.admit(t1 + secs(60)),
+        Admission::Canary,
+        "lost canary timed out"
+    );
 }
 
 /// No admission inside a Retry-After window; windows only grow; the cap applies.
@@ -253,7 +292,10 @@ fn degraded_weight_decays_to_floor_and_recovers() {
     );
     h.record_success(now, MS * 80);
     let s = h.snapshot(now);
-    assert!(!s.degraded, "cleared when latency returns below the baseline");
+    assert!(
+        !s.degraded,
+        "cleared when latency returns below the baseline"
+    );
     assert!((s.weight_factor - 0.15).abs() < 1e-9, "{}", s.weight_factor);
     for _ in 0..20 {
         h.record_success(now, MS * 80);
@@ -336,7 +378,11 @@ fn registry_survives_reload_and_prunes() {
     cfg.breaker.consecutive_failures = 2;
     reg.reconfigure(cfg);
     a.record_failure(t0, FailureKind::Server);
-    assert_eq!(a.snapshot(t0).state, BreakerState::Open, "new threshold applied");
+    assert_eq!(
+        a.snapshot(t0).state,
+        BreakerState::Open,
+        "new threshold applied"
+    );
 
     assert_eq!(reg.retain(|p, _| p == "openai"), 1);
     assert!(reg.lookup("anthropic", "claude").is_none());
