@@ -197,7 +197,8 @@ fn header_holds(headers: Option<&HeaderMap>, name: &HeaderName, cond: &HeaderCon
 fn metadata_equals(meta: Option<&Map<String, Value>>, key: &str, want: &str) -> bool {
     match meta.and_then(|m| m.get(key)) {
         Some(Value::String(s)) => s == want,
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string() == want,
+        Some(Value::Number(n)) => want.parse::<serde_json::Number>().is_ok_and(|w| w == *n),
+        Some(Value::Bool(b)) => want == if *b { "true" } else { "false" },
         _ => false,
     }
 }
