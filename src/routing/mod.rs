@@ -6,6 +6,10 @@
 //! [`balancer`] turns a chosen provider into a healthy endpoint address.
 
 pub mod balancer;
+pub mod health;
+pub mod retry;
+pub mod rules;
+pub mod strategy;
 
 use crate::config::{Config, ProviderId, Route};
 use crate::error::GatewayError;
