@@ -86,10 +86,10 @@ pub fn image_url<'a>(
 
 /// A base64 `data:` URL split into its MIME type (as written) and its payload; `None` for any
 /// other URL. Malformed and non-base64 data URLs are a 400 naming `param()`.
-pub fn data_url<'a>(
-    url: &'a str,
+pub fn data_url(
+    url: &str,
     param: impl Fn() -> String,
-) -> Result<Option<(&'a str, &'a str)>, GatewayError> {
+) -> Result<Option<(&str, &str)>, GatewayError> {
     let Some(rest) = url.strip_prefix("data:") else {
         return Ok(None);
     };

@@ -78,7 +78,7 @@ pub fn decode_response(
     Answer {
         model: &msg.model,
         text,
-        reasoning: reasoning,
+        reasoning,
         tool_calls,
         finish,
         usage,

@@ -115,9 +115,9 @@ pub fn decode_response(
     let usage = resp.usage.to_usage();
     let finish = finish_reason(resp.stop_reason.as_deref(), !tool_calls.is_empty());
     Answer {
-        model: model,
+        model,
         text,
-        reasoning: reasoning,
+        reasoning,
         tool_calls,
         finish,
         usage,

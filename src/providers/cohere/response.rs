@@ -121,9 +121,9 @@ pub fn decode_response(
     let usage = resp.usage.unwrap_or_default().to_usage();
     let finish = finish_reason(resp.finish_reason.as_deref(), !tool_calls.is_empty());
     Answer {
-        model: model,
+        model,
         text,
-        reasoning: reasoning,
+        reasoning,
         tool_calls,
         finish,
         usage,

@@ -154,7 +154,7 @@ pub fn decode_response(
     Answer {
         model: resp.model_version.as_deref().unwrap_or_default(),
         text,
-        reasoning: reasoning,
+        reasoning,
         tool_calls,
         finish,
         usage,
