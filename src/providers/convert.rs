@@ -2,8 +2,8 @@
 //! settings, function tools and the tool-call bookkeeping of a conversation.
 
 use crate::error::GatewayError;
-use crate::translate::request::{ChatRequest, Content, Message, Tool};
-use serde::Deserialize;
+use crate::translate::request::{ChatRequest, Content, FunctionDef, Message, Tool};
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -113,21 +113,7 @@ pub fn function_tools<'a>(
 ) -> Result<Vec<FunctionTool<'a>>, GatewayError> {
     let mut out = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        let f = match (t.kind.as_ref(), &t.function) {
-            ("function", Some(f)) => f,
-            ("function", None) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].function"),
-                    "function tools need a 'function' object",
-                ));
-            }
-            (other, _) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].type"),
-                    format!("tool type '{other}' is not supported by the {api}"),
-                ));
-            }
-        };
+        let f = function_def(t, i, format_args!("by the {api}"))?;
         let parameters = match f.parameters {
             None => serde_json::json!({"type": "object", "properties": {}}),
             Some(raw) => {
@@ -153,6 +139,128 @@ pub fn function_tools<'a>(
         });
     }
     Ok(out)
+}
+
+/// The function of `tools[i]`; any other tool type is a 400 saying it is not supported
+/// `unsupported` ("for Anthropic models", "by the Ollama chat API").
+pub fn function_def<'a>(
+    t: &'a Tool<'a>,
+    i: usize,
+    unsupported: impl std::fmt::Display,
+) -> Result<&'a FunctionDef<'a>, GatewayError> {
+    match (t.kind.as_ref(), &t.function) {
+        ("function", Some(f)) => Ok(f),
+        ("function", None) => Err(GatewayError::bad_param(
+            format!("tools[{i}].function"),
+            "function tools need a 'function' object",
+        )),
+        (other, _) => Err(GatewayError::bad_param(
+            format!("tools[{i}].type"),
+            format!("tool type '{other}' is not supported {unsupported}"),
+        )),
+    }
+}
+
+/// `tools[i].function.parameters` as a JSON Schema object with `type` (default `object`) and,
+/// for objects, `properties` (default empty): the input schema Anthropic and Bedrock require.
+pub fn object_schema(
+    parameters: Option<&RawValue>,
+    i: usize,
+) -> Result<serde_json::Map<String, serde_json::Value>, GatewayError> {
+    use serde_json::{Map, Value};
+    let mut schema = match parameters {
+        None => Map::new(),
+        Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get()).map_err(|_| {
+            GatewayError::bad_param(
+                format!("tools[{i}].function.parameters"),
+                "parameters must be a JSON Schema object",
+            )
+        })?,
+    };
+    schema
+        .entry("type")
+        .or_insert_with(|| Value::String("object".into()));
+    if schema.get("type").and_then(Value::as_str) == Some("object") {
+        schema
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    Ok(schema)
+}
+
+/// Only the tool named by `tool_choice: {function}`; a 400 when `tools` has no such function.
+pub fn pick_named<'a>(
+    tools: Vec<FunctionTool<'a>>,
+    name: &str,
+) -> Result<Vec<FunctionTool<'a>>, GatewayError> {
+    let picked: Vec<_> = tools.into_iter().filter(|t| t.name == name).collect();
+    if picked.is_empty() {
+        return Err(GatewayError::bad_param(
+            "tool_choice",
+            format!("tool_choice names function '{name}', which is not in 'tools'"),
+        ));
+    }
+    Ok(picked)
+}
+
+/// A function tool in the OpenAI wire shape, which Ollama and Cohere v2 also take.
+#[derive(Serialize)]
+pub struct WireTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    parameters: serde_json::Value,
+}
+
+impl<'a> From<FunctionTool<'a>> for WireTool<'a> {
+    fn from(t: FunctionTool<'a>) -> Self {
+        WireTool {
+            kind: "function",
+            function: WireFunction {
+                name: t.name,
+                description: t.description,
+                parameters: t.parameters,
+            },
+        }
+    }
+}
+
+/// The `tool_call_id` of the tool message `messages[i]` (a 400 when it has none).
+pub fn tool_call_id<'a>(m: &'a Message<'a>, i: usize) -> Result<&'a Cow<'a, str>, GatewayError> {
+    m.tool_call_id.as_ref().ok_or_else(|| {
+        GatewayError::bad_param(
+            format!("messages[{i}].tool_call_id"),
+            "tool messages need a tool_call_id",
+        )
+    })
+}
+
+/// A tool call id restricted to the characters `ok` allows: others become `_` (consistently,
+/// so a call and its result still match); an empty id is a 400 naming `at()`.
+pub fn safe_id<'a>(
+    id: &'a Cow<'a, str>,
+    at: impl Fn() -> String,
+    ok: impl Fn(char) -> bool,
+) -> Result<Cow<'a, str>, GatewayError> {
+    if id.is_empty() {
+        return Err(GatewayError::bad_param(
+            at(),
+            "tool call ids must not be empty",
+        ));
+    }
+    if id.chars().all(&ok) {
+        return Ok(Cow::Borrowed(id.as_ref()));
+    }
+    Ok(Cow::Owned(
+        id.chars().map(|c| if ok(c) { c } else { '_' }).collect(),
+    ))
 }
 
 /// The function name of the assistant tool call `id` made earlier in `messages[..before]`.

@@ -12,6 +12,8 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod cohere;
+pub(crate) mod completion;
+pub(crate) mod content;
 pub(crate) mod convert;
 pub mod embeddings;
 pub mod gemini;

@@ -142,6 +142,30 @@ pub fn assert_split_invariant(kind: ProviderKind, include_usage: bool, input: &[
     whole
 }
 
+/// Translates a well-formed transcript split at every byte (see [`assert_split_invariant`]),
+/// asserts it ends without error and with `[DONE]`, and returns its chunks.
+pub fn translate_ok(kind: ProviderKind, include_usage: bool, input: &[u8]) -> Vec<Value> {
+    let run = assert_split_invariant(kind, include_usage, input);
+    assert_eq!(run.error, None);
+    let (c, done) = chunks(&run.output);
+    assert!(done, "stream must end with [DONE]");
+    c
+}
+
+/// Asserts the framing every chunk of one streamed answer shares: the role chunk first, then
+/// the request's id, `model` and the chunk object type on every chunk.
+pub fn assert_framing(c: &[Value], model: &str) {
+    assert_eq!(
+        c[0]["choices"][0]["delta"],
+        serde_json::json!({"role": "assistant", "content": ""})
+    );
+    for chunk in c {
+        assert_eq!(chunk["id"], "chatcmpl-req1");
+        assert_eq!(chunk["model"], model, "chunk {chunk}");
+        assert_eq!(chunk["object"], "chat.completion.chunk");
+    }
+}
+
 /// A provider of `kind` named `test-provider` at a loopback base URL, from a real config
 /// (so validation defaults apply). Bedrock gets fixed test credentials and region.
 pub fn provider(kind: ProviderKind) -> crate::config::ProviderSettings {

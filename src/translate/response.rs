@@ -58,6 +58,14 @@ impl ChunkWriter {
         Self::close(out);
     }
 
+    /// The role chunk, unless `started` says it was sent already; sets `started`.
+    pub fn role_once(&self, out: &mut BytesMut, started: &mut bool) {
+        if !*started {
+            *started = true;
+            self.role(out);
+        }
+    }
+
     /// A content delta.
     pub fn content(&self, out: &mut BytesMut, text: &str) {
         self.open(out);
@@ -129,6 +137,16 @@ impl ChunkWriter {
         );
         out.extend_from_slice(reason.as_str().as_bytes());
         out.extend_from_slice(b"\"}]}\n\n");
+    }
+
+    /// The end of a completed stream: the finish chunk, the usage chunk when the client asked
+    /// for it (`usage` is `Some`), and `[DONE]`.
+    pub fn end(&self, out: &mut BytesMut, reason: FinishReason, usage: Option<Usage>) {
+        self.finish(out, reason);
+        if let Some(usage) = usage {
+            self.usage(out, usage);
+        }
+        done(out);
     }
 
     /// The usage chunk (`"choices":[]`), sent when the client asked for `include_usage`.

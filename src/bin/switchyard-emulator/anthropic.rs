@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::b64::valid_base64;
 use crate::error::ApiError;
 use crate::scenario::{Conversation, ToolChoice, ToolSpec};
 
@@ -334,19 +335,6 @@ fn image(at: &str, b: &Value) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-/// Standard base64 alphabet, length a multiple of 4, `=` padding only at the end.
-fn valid_base64(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() || !b.len().is_multiple_of(4) {
-        return false;
-    }
-    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
-    pad <= 2
-        && b[..b.len() - pad]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
 }
 
 /// Every `tool_use` needs a `tool_result` in the next user message and vice versa.

@@ -6,30 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::bedrock::validation;
+use crate::embeddings::{tokens, vector};
 use crate::error::ApiError;
-
-/// Deterministic unit vector of `dims` for `text` (FNV-1a seed, xorshift draws).
-pub fn vector(text: &str, dims: usize) -> Vec<f32> {
-    let mut x = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    }) | 1;
-    let mut v: Vec<f32> = (0..dims)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect();
-    let norm = v
-        .iter()
-        .map(|a| a * a)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::EPSILON);
-    v.iter_mut().for_each(|a| *a /= norm);
-    v
-}
 
 /// Answers an InvokeModel body for `model`.
 pub fn invoke(model: &str, body: &Value) -> Result<Vec<u8>, ApiError> {
@@ -80,13 +58,10 @@ fn titan(id: &str, body: &Value) -> Result<Vec<u8>, ApiError> {
             )));
         }
     };
-    let tokens = text.split_whitespace().count().max(1);
-    Ok(
-        serde_json::to_vec(
-            &json!({"embedding": vector(text, dims), "inputTextTokenCount": tokens}),
-        )
-        .unwrap_or_default(),
+    Ok(serde_json::to_vec(
+        &json!({"embedding": vector(text, dims), "inputTextTokenCount": tokens(text)}),
     )
+    .unwrap_or_default())
 }
 
 fn cohere(body: &Value) -> Result<Vec<u8>, ApiError> {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::embed;
+use crate::embeddings;
 use crate::error::ApiError;
 use crate::scenario::{Conversation, ToolChoice, ToolSpec};
 
@@ -258,9 +258,9 @@ pub fn embed(body: &Value, request_id: u64) -> Result<Vec<u8>, ApiError> {
     let dims = body
         .get("output_dimension")
         .and_then(Value::as_u64)
-        .map_or(embed::DEFAULT_DIMENSIONS, |d| d as usize);
-    let vectors: Vec<Vec<f32>> = texts.iter().map(|t| embed::vector(t, dims)).collect();
-    let tokens: usize = texts.iter().map(|t| embed::tokens(t)).sum();
+        .map_or(embeddings::DEFAULT_DIMENSIONS, |d| d as usize);
+    let vectors: Vec<Vec<f32>> = texts.iter().map(|t| embeddings::vector(t, dims)).collect();
+    let tokens: u64 = texts.iter().map(|t| embeddings::tokens(t)).sum();
     let out = json!({
         "id": format!("emb_emu{request_id}"),
         "embeddings": {"float": vectors},

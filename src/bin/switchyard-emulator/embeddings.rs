@@ -1,4 +1,5 @@
-//! Embeddings: deterministic vectors for any text, and the OpenAI `/v1/embeddings` format.
+//! Embeddings: the deterministic vectors and token counts every emulated embeddings API
+//! (OpenAI, Gemini, Ollama, Cohere, Bedrock) serves, and the OpenAI `/v1/embeddings` format.
 //!
 //! A vector is derived from a hash of the text, so the same input always embeds the same way
 //! and different inputs differ; each vector is L2-normalised like real embedding models.
@@ -150,8 +151,11 @@ mod tests {
         let a = vector("hello", 16);
         assert_eq!(a, vector("hello", 16));
         assert_ne!(a, vector("hellp", 16));
+        assert_eq!(a.len(), 16);
         let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5);
+        assert_eq!(tokens("one two  three"), 3);
+        assert_eq!(tokens(""), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::embeddings::vector;
 use crate::error::ApiError;
 use crate::gemini::signature;
 use crate::scenario::{Finish, Plan};
@@ -209,30 +210,6 @@ pub fn embed(body: &Value, model: &str) -> Result<Vec<u8>, ApiError> {
         embeddings.push(json!({"values": vector(&text, usize::try_from(dims).unwrap_or(768))}));
     }
     Ok(serde_json::to_vec(&json!({"embeddings": embeddings})).unwrap_or_default())
-}
-
-/// A unit vector derived from `text` (FNV-1a seeded xorshift).
-fn vector(text: &str, dims: usize) -> Vec<f32> {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut v: Vec<f32> = (0..dims)
-        .map(|_| {
-            h ^= h << 13;
-            h ^= h >> 7;
-            h ^= h << 17;
-            (h >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-        })
-        .collect();
-    let norm = v
-        .iter()
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::EPSILON);
-    v.iter_mut().for_each(|x| *x /= norm);
-    v
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod anthropic;
 mod anthropic_render;
+mod b64;
 mod bedrock;
 mod bedrock_embed;
 mod bedrock_messages;
@@ -11,7 +12,6 @@ mod cohere_render;
 mod count_tokens;
 mod delivery;
 mod directives;
-mod embed;
 mod embeddings;
 mod error;
 mod gemini;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::embed;
+use crate::embeddings;
 use crate::error::ApiError;
 use crate::scenario::{Conversation, ToolChoice, ToolSpec};
 
@@ -133,7 +133,7 @@ fn scan_message(i: usize, m: &Value, conv: &mut Conversation) -> Result<Option<S
         Some(Value::Array(list)) => {
             for img in list {
                 let data = img.as_str().unwrap_or_default();
-                if !embed::valid_base64(data) {
+                if !crate::b64::valid_base64(data) {
                     return Err(bad("illegal base64 data at input byte 0"));
                 }
                 conv.images += 1;
@@ -214,9 +214,9 @@ pub fn embed(body: &Value, model: &str) -> Result<Vec<u8>, ApiError> {
     let dims = body
         .get("dimensions")
         .and_then(Value::as_u64)
-        .map_or(embed::DEFAULT_DIMENSIONS, |d| d as usize);
-    let vectors: Vec<Vec<f32>> = texts.iter().map(|t| embed::vector(t, dims)).collect();
-    let tokens: usize = texts.iter().map(|t| embed::tokens(t)).sum();
+        .map_or(embeddings::DEFAULT_DIMENSIONS, |d| d as usize);
+    let vectors: Vec<Vec<f32>> = texts.iter().map(|t| embeddings::vector(t, dims)).collect();
+    let tokens: u64 = texts.iter().map(|t| embeddings::tokens(t)).sum();
     let out = json!({
         "model": model,
         "embeddings": vectors,

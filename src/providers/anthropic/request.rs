@@ -8,12 +8,14 @@
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
+use crate::providers::content::{self, texts};
+use crate::providers::convert::{self, arguments_object};
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };
 use bytes::Bytes;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Serialize)]
@@ -227,12 +229,7 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                 push_turn(&mut turns, "assistant", blocks);
             }
             Role::Tool => {
-                let id = m.tool_call_id.as_ref().ok_or_else(|| {
-                    GatewayError::bad_param(
-                        format!("messages[{i}].tool_call_id"),
-                        "tool messages need a tool_call_id",
-                    )
-                })?;
+                let id = convert::tool_call_id(m, i)?;
                 let content = texts(m.content.as_ref(), i)?
                     .into_iter()
                     .map(|text| Block::Text { text })
@@ -286,107 +283,39 @@ fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
     }
 }
 
-/// Non-empty text pieces of a message (text parts only).
-pub(crate) fn texts<'a>(
-    content: Option<&'a Content<'a>>,
-    i: usize,
-) -> Result<Vec<Cow<'a, str>>, GatewayError> {
-    match content {
-        None => Ok(Vec::new()),
-        Some(Content::Text(t)) => Ok(if t.is_empty() {
-            Vec::new()
-        } else {
-            vec![borrow(t)]
-        }),
-        Some(Content::Parts(parts)) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for (j, p) in parts.iter().enumerate() {
-                match (p.kind.as_ref(), &p.text, &p.refusal) {
-                    ("text", Some(t), _) if !t.is_empty() => out.push(borrow(t)),
-                    ("text", _, _) => {}
-                    ("refusal", _, Some(r)) if !r.is_empty() => out.push(borrow(r)),
-                    ("refusal", _, _) => {}
-                    (other, _, _) => {
-                        return Err(GatewayError::bad_param(
-                            format!("messages[{i}].content[{j}].type"),
-                            format!("content part type '{other}' is not allowed in this message"),
-                        ));
-                    }
-                }
-            }
-            Ok(out)
-        }
-    }
-}
-
 fn user_blocks<'a>(
     content: Option<&'a Content<'a>>,
     i: usize,
 ) -> Result<Vec<Block<'a>>, GatewayError> {
-    let Some(Content::Parts(parts)) = content else {
-        return Ok(texts(content, i)?
-            .into_iter()
-            .map(|text| Block::Text { text })
-            .collect());
-    };
-    let mut out = Vec::with_capacity(parts.len());
-    for (j, p) in parts.iter().enumerate() {
-        match p.kind.as_ref() {
-            "text" => {
-                if let Some(t) = p.text.as_ref().filter(|t| !t.is_empty()) {
-                    out.push(Block::Text { text: borrow(t) });
-                }
-            }
-            "image_url" => out.push(image_block(p, i, j)?),
-            other => {
-                return Err(GatewayError::bad_param(
-                    format!("messages[{i}].content[{j}].type"),
-                    format!(
-                        "content part type '{other}' is not supported for Anthropic models (text and image_url are)"
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(out)
+    content::user_parts(
+        content,
+        i,
+        "for Anthropic models",
+        |text| Block::Text { text },
+        image_block,
+    )
 }
 
 fn image_block<'a>(p: &'a ContentPart<'a>, i: usize, j: usize) -> Result<Block<'a>, GatewayError> {
     let param = || format!("messages[{i}].content[{j}].image_url");
-    let url = p
-        .image_url
-        .as_ref()
-        .map(|u| u.url.as_ref())
-        .ok_or_else(|| GatewayError::bad_param(param(), "image_url.url is required"))?;
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| GatewayError::bad_param(param(), "malformed data URL"))?;
-        let mime = meta
-            .strip_suffix(";base64")
-            .ok_or_else(|| GatewayError::bad_param(param(), "data URLs must be base64-encoded"))?;
-        let media_type = match mime.to_ascii_lowercase().as_str() {
-            "image/jpeg" | "image/jpg" => "image/jpeg",
-            "image/png" => "image/png",
-            "image/gif" => "image/gif",
-            "image/webp" => "image/webp",
-            other => {
-                return Err(GatewayError::bad_param(
-                    param(),
-                    format!(
-                        "image type '{other}' is not supported by Anthropic (jpeg, png, gif, webp are)"
-                    ),
-                ));
-            }
-        };
+    let url = content::image_url(p, param)?;
+    if let Some((mime, data)) = content::data_url(url, param)? {
+        let media_type = content::image_media_type(mime).ok_or_else(|| {
+            GatewayError::bad_param(
+                param(),
+                format!(
+                    "image type '{}' is not supported by Anthropic (jpeg, png, gif, webp are)",
+                    mime.to_ascii_lowercase()
+                ),
+            )
+        })?;
         if data.is_empty() {
             return Err(GatewayError::bad_param(param(), "data URL has no data"));
         }
-        let offset = url.len() - data.len();
         return Ok(Block::Image {
             source: ImageSource::Base64 {
                 media_type: Cow::Borrowed(media_type),
-                data: Cow::Borrowed(&url[offset..]),
+                data: Cow::Borrowed(data),
             },
         });
     }
@@ -409,87 +338,16 @@ fn tool_id<'a>(
     id: &'a Cow<'a, str>,
     at: impl Fn() -> String,
 ) -> Result<Cow<'a, str>, GatewayError> {
-    if id.is_empty() {
-        return Err(GatewayError::bad_param(
-            at(),
-            "tool call ids must not be empty",
-        ));
-    }
-    if id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Ok(borrow(id));
-    }
-    Ok(Cow::Owned(
-        id.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect(),
-    ))
-}
-
-/// Parses tool-call arguments (a JSON string) into the object Anthropic expects.
-pub(crate) fn arguments_object(
-    arguments: &str,
-    at: impl Fn() -> String,
-) -> Result<Value, GatewayError> {
-    if arguments.trim().is_empty() {
-        return Ok(Value::Object(Map::new()));
-    }
-    match serde_json::from_str::<Value>(arguments) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(GatewayError::bad_param(
-            at(),
-            "tool call arguments must be a JSON object",
-        )),
-        Err(e) => Err(GatewayError::bad_param(
-            at(),
-            format!("tool call arguments are not valid JSON: {e}"),
-        )),
-    }
+    convert::safe_id(id, at, |c| {
+        c.is_ascii_alphanumeric() || c == '_' || c == '-'
+    })
 }
 
 fn convert_tools<'a>(tools: &'a [Tool<'a>]) -> Result<Vec<AnthropicTool<'a>>, GatewayError> {
     let mut out = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        let f = match (t.kind.as_ref(), &t.function) {
-            ("function", Some(f)) => f,
-            ("function", None) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].function"),
-                    "function tools need a 'function' object",
-                ));
-            }
-            (other, _) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].type"),
-                    format!("tool type '{other}' is not supported for Anthropic models"),
-                ));
-            }
-        };
-        let mut schema = match f.parameters {
-            None => Map::new(),
-            Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get()).map_err(|_| {
-                GatewayError::bad_param(
-                    format!("tools[{i}].function.parameters"),
-                    "parameters must be a JSON Schema object",
-                )
-            })?,
-        };
-        schema
-            .entry("type")
-            .or_insert_with(|| Value::String("object".into()));
-        if schema.get("type").and_then(Value::as_str) == Some("object") {
-            schema
-                .entry("properties")
-                .or_insert_with(|| Value::Object(Map::new()));
-        }
+        let f = convert::function_def(t, i, "for Anthropic models")?;
+        let schema = convert::object_schema(f.parameters, i)?;
         out.push(AnthropicTool {
             name: borrow(&f.name),
             description: f.description.as_ref().map(borrow),

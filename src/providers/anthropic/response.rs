@@ -2,10 +2,10 @@
 
 use super::{UsageWire, finish_reason};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::Usage;
-use crate::translate::response::{AssistantMessage, ChatCompletion, OutFunction, OutToolCall};
-use bytes::Bytes;
+use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -75,24 +75,13 @@ pub fn decode_response(
     let mut usage = Usage::default();
     msg.usage.merge_into(&mut usage, &mut 0);
     let finish = finish_reason(msg.stop_reason.as_deref(), !tool_calls.is_empty());
-    let id = format!("chatcmpl-{}", ctx.request_id);
-    let completion = ChatCompletion::new(
-        &id,
-        ctx.created,
-        &msg.model,
-        AssistantMessage {
-            role: "assistant",
-            content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
-            refusal: None,
-            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-            tool_calls,
-        },
+    Answer {
+        model: &msg.model,
+        text,
+        reasoning,
+        tool_calls,
         finish,
         usage,
-    );
-    let bytes = serde_json::to_vec(&completion).map_err(|_| GatewayError::internal())?;
-    Ok(DecodedResponse {
-        body: Bytes::from(bytes),
-        usage,
-    })
+    }
+    .decoded(ctx)
 }

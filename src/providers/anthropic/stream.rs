@@ -11,7 +11,7 @@ use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
 use crate::providers::{TranslateCtx, malformed_stream};
 use crate::translate::Usage;
-use crate::translate::response::{ChunkWriter, done};
+use crate::translate::response::ChunkWriter;
 use bytes::BytesMut;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -145,7 +145,7 @@ impl AnthropicMachine {
                         self.writer.set_model(&model);
                     }
                 }
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
             }
             "content_block_start" => {
                 let (Some(index), Some(block)) = (ev.index, ev.content_block) else {
@@ -159,7 +159,7 @@ impl AnthropicMachine {
                             self.tool_index.resize(index + 1, None);
                         }
                         self.tool_index[index] = Some(k);
-                        self.start(out);
+                        self.writer.role_once(out, &mut self.started);
                         self.writer.tool_call_start(
                             out,
                             k,
@@ -170,7 +170,7 @@ impl AnthropicMachine {
                     }
                     "text" => {
                         if let Some(t) = block.text.filter(|t| !t.is_empty()) {
-                            self.start(out);
+                            self.writer.role_once(out, &mut self.started);
                             self.writer.content(out, &t);
                             self.has_output = true;
                         }
@@ -188,13 +188,10 @@ impl AnthropicMachine {
                 }
             }
             "message_stop" => {
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 let reason = finish_reason(self.stop_reason.as_deref(), self.next_tool > 0);
-                self.writer.finish(out, reason);
-                if self.include_usage {
-                    self.writer.usage(out, self.usage);
-                }
-                done(out);
+                self.writer
+                    .end(out, reason, self.include_usage.then_some(self.usage));
                 self.has_output = true;
                 self.done = true;
             }
@@ -204,20 +201,12 @@ impl AnthropicMachine {
         Ok(())
     }
 
-    /// Emits the role chunk once, before anything else.
-    fn start(&mut self, out: &mut BytesMut) {
-        if !self.started {
-            self.started = true;
-            self.writer.role(out);
-        }
-    }
-
     fn delta(&mut self, index: Option<usize>, delta: Option<Delta<'_>>, out: &mut BytesMut) {
         let Some(d) = delta else { return };
         match d.kind.as_deref() {
             Some("text_delta") => {
                 if let Some(t) = d.text.filter(|t| !t.is_empty()) {
-                    self.start(out);
+                    self.writer.role_once(out, &mut self.started);
                     self.writer.content(out, &t);
                     self.has_output = true;
                 }
@@ -230,7 +219,7 @@ impl AnthropicMachine {
             }
             Some("thinking_delta") => {
                 if let Some(t) = d.thinking.filter(|t| !t.is_empty()) {
-                    self.start(out);
+                    self.writer.role_once(out, &mut self.started);
                     self.writer.reasoning(out, &t);
                     self.has_output = true;
                 }

@@ -11,12 +11,13 @@ use super::{EVENT_STREAM, model_path, signed_request};
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
-use crate::providers::anthropic::request::{arguments_object, texts};
+use crate::providers::content::{self, texts};
+use crate::providers::convert::{self, arguments_object};
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Serialize)]
@@ -258,13 +259,9 @@ fn convert_messages<'a>(
                 push_turn(&mut turns, "assistant", blocks);
             }
             Role::Tool => {
-                let id = m.tool_call_id.as_ref().ok_or_else(|| {
-                    GatewayError::bad_param(
-                        format!("messages[{i}].tool_call_id"),
-                        "tool messages need a tool_call_id",
-                    )
+                let id = tool_id(convert::tool_call_id(m, i)?, || {
+                    format!("messages[{i}].tool_call_id")
                 })?;
-                let id = tool_id(id, || format!("messages[{i}].tool_call_id"))?;
                 let text = texts(m.content.as_ref(), i)?.join("");
                 let block = if tools_active {
                     Block::ToolResult {
@@ -335,73 +332,36 @@ fn user_blocks<'a>(
     content: Option<&'a Content<'a>>,
     i: usize,
 ) -> Result<Vec<Block<'a>>, GatewayError> {
-    let Some(Content::Parts(parts)) = content else {
-        return Ok(texts(content, i)?.into_iter().map(Block::Text).collect());
-    };
-    let mut out = Vec::with_capacity(parts.len());
-    for (j, p) in parts.iter().enumerate() {
-        match p.kind.as_ref() {
-            "text" => {
-                if let Some(t) = p.text.as_ref().filter(|t| !t.is_empty()) {
-                    out.push(Block::Text(Cow::Borrowed(t.as_ref())));
-                }
-            }
-            "image_url" => out.push(image_block(p, i, j)?),
-            other => {
-                return Err(GatewayError::bad_param(
-                    format!("messages[{i}].content[{j}].type"),
-                    format!(
-                        "content part type '{other}' is not supported for Bedrock models (text and image_url are)"
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(out)
+    content::user_parts(content, i, "for Bedrock models", Block::Text, image_block)
 }
 
 fn image_block<'a>(p: &'a ContentPart<'a>, i: usize, j: usize) -> Result<Block<'a>, GatewayError> {
     let param = || format!("messages[{i}].content[{j}].image_url");
-    let url = p
-        .image_url
-        .as_ref()
-        .map(|u| u.url.as_ref())
-        .ok_or_else(|| GatewayError::bad_param(param(), "image_url.url is required"))?;
-    let Some(rest) = url.strip_prefix("data:") else {
+    let url = content::image_url(p, param)?;
+    let Some((mime, data)) = content::data_url(url, param)? else {
         return Err(GatewayError::bad_param(
             param(),
             "Bedrock takes image bytes and cannot fetch image URLs; send the image as a \
              base64 data: URL (data:image/png;base64,...)",
         ));
     };
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| GatewayError::bad_param(param(), "malformed data URL"))?;
-    let mime = meta
-        .strip_suffix(";base64")
-        .ok_or_else(|| GatewayError::bad_param(param(), "data URLs must be base64-encoded"))?;
-    let format = match mime.to_ascii_lowercase().as_str() {
-        "image/jpeg" | "image/jpg" => "jpeg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        other => {
-            return Err(GatewayError::bad_param(
+    let format = content::image_media_type(mime)
+        .and_then(|m| m.strip_prefix("image/"))
+        .ok_or_else(|| {
+            GatewayError::bad_param(
                 param(),
                 format!(
-                    "image type '{other}' is not supported by Bedrock (jpeg, png, gif, webp are)"
+                    "image type '{}' is not supported by Bedrock (jpeg, png, gif, webp are)",
+                    mime.to_ascii_lowercase()
                 ),
-            ));
-        }
-    };
+            )
+        })?;
     if data.is_empty() {
         return Err(GatewayError::bad_param(param(), "data URL has no data"));
     }
     Ok(Block::Image {
         format,
-        source: ImageSource {
-            bytes: &url[url.len() - data.len()..],
-        },
+        source: ImageSource { bytes: data },
     })
 }
 
@@ -411,56 +371,16 @@ fn tool_id<'a>(
     id: &'a Cow<'a, str>,
     at: impl Fn() -> String,
 ) -> Result<Cow<'a, str>, GatewayError> {
-    if id.is_empty() {
-        return Err(GatewayError::bad_param(
-            at(),
-            "tool call ids must not be empty",
-        ));
-    }
-    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-');
-    if id.chars().all(ok) {
-        return Ok(Cow::Borrowed(id.as_ref()));
-    }
-    Ok(Cow::Owned(
-        id.chars().map(|c| if ok(c) { c } else { '_' }).collect(),
-    ))
+    convert::safe_id(id, at, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')
+    })
 }
 
 fn convert_tools<'a>(tools: &'a [Tool<'a>]) -> Result<Vec<ToolEntry<'a>>, GatewayError> {
     let mut out = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        let f = match (t.kind.as_ref(), &t.function) {
-            ("function", Some(f)) => f,
-            ("function", None) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].function"),
-                    "function tools need a 'function' object",
-                ));
-            }
-            (other, _) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].type"),
-                    format!("tool type '{other}' is not supported for Bedrock models"),
-                ));
-            }
-        };
-        let mut schema = match f.parameters {
-            None => Map::new(),
-            Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get()).map_err(|_| {
-                GatewayError::bad_param(
-                    format!("tools[{i}].function.parameters"),
-                    "parameters must be a JSON Schema object",
-                )
-            })?,
-        };
-        schema
-            .entry("type")
-            .or_insert_with(|| Value::String("object".into()));
-        if schema.get("type").and_then(Value::as_str) == Some("object") {
-            schema
-                .entry("properties")
-                .or_insert_with(|| Value::Object(Map::new()));
-        }
+        let f = convert::function_def(t, i, "for Bedrock models")?;
+        let schema = convert::object_schema(f.parameters, i)?;
         out.push(ToolEntry {
             tool_spec: ToolSpec {
                 name: Cow::Borrowed(f.name.as_ref()),

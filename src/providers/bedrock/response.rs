@@ -2,9 +2,9 @@
 
 use super::{UsageWire, finish_reason};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
-use crate::translate::response::{AssistantMessage, ChatCompletion, OutFunction, OutToolCall};
-use bytes::Bytes;
+use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -114,24 +114,13 @@ pub fn decode_response(
     }
     let usage = resp.usage.to_usage();
     let finish = finish_reason(resp.stop_reason.as_deref(), !tool_calls.is_empty());
-    let id = format!("chatcmpl-{}", ctx.request_id);
-    let completion = ChatCompletion::new(
-        &id,
-        ctx.created,
+    Answer {
         model,
-        AssistantMessage {
-            role: "assistant",
-            content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
-            refusal: None,
-            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-            tool_calls,
-        },
+        text,
+        reasoning,
+        tool_calls,
         finish,
         usage,
-    );
-    let bytes = serde_json::to_vec(&completion).map_err(|_| GatewayError::internal())?;
-    Ok(DecodedResponse {
-        body: Bytes::from(bytes),
-        usage,
-    })
+    }
+    .decoded(ctx)
 }

@@ -14,7 +14,7 @@ use super::{UsageWire, exception_status, finish_reason};
 use crate::error::GatewayError;
 use crate::providers::{StreamState, TranslateCtx, malformed_stream, truncated_stream};
 use crate::translate::Usage;
-use crate::translate::response::{ChunkWriter, done};
+use crate::translate::response::ChunkWriter;
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::Message;
 use bytes::BytesMut;
@@ -215,7 +215,7 @@ impl BedrockStream {
 
     fn event(&mut self, kind: &str, ev: Event<'_>, out: &mut BytesMut) {
         match kind {
-            "messageStart" => self.start(out),
+            "messageStart" => self.writer.role_once(out, &mut self.started),
             "contentBlockStart" => {
                 let (Some(index), Some(tool)) =
                     (ev.content_block_index, ev.start.and_then(|s| s.tool_use))
@@ -228,7 +228,7 @@ impl BedrockStream {
                     self.tool_index.resize(index + 1, None);
                 }
                 self.tool_index[index] = Some(k);
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 self.writer
                     .tool_call_start(out, k, &tool.tool_use_id, &tool.name);
                 self.has_output = true;
@@ -236,7 +236,7 @@ impl BedrockStream {
             "contentBlockDelta" => {
                 let Some(d) = ev.delta else { return };
                 if let Some(t) = d.text.filter(|t| !t.is_empty()) {
-                    self.start(out);
+                    self.writer.role_once(out, &mut self.started);
                     self.writer.content(out, &t);
                     self.has_output = true;
                 }
@@ -252,7 +252,7 @@ impl BedrockStream {
                     .and_then(|r| r.text)
                     .filter(|t| !t.is_empty())
                 {
-                    self.start(out);
+                    self.writer.role_once(out, &mut self.started);
                     self.writer.reasoning(out, &t);
                     self.has_output = true;
                 }
@@ -275,23 +275,12 @@ impl BedrockStream {
 
     /// Finish chunk, usage chunk (if asked) and `[DONE]`.
     fn complete(&mut self, out: &mut BytesMut) {
-        self.start(out);
+        self.writer.role_once(out, &mut self.started);
         let reason = finish_reason(self.stop_reason.as_deref(), self.next_tool > 0);
-        self.writer.finish(out, reason);
-        if self.include_usage {
-            self.writer.usage(out, self.usage);
-        }
-        done(out);
+        self.writer
+            .end(out, reason, self.include_usage.then_some(self.usage));
         self.has_output = true;
         self.done = true;
-    }
-
-    /// Emits the role chunk once, before anything else.
-    fn start(&mut self, out: &mut BytesMut) {
-        if !self.started {
-            self.started = true;
-            self.writer.role(out);
-        }
     }
 
     /// An exception frame, mapped like the equivalent HTTP error (a model failure is a 502).

@@ -8,12 +8,11 @@
 
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
-use crate::providers::convert::{self, FunctionTool, ResponseFormat};
+use crate::providers::convert::{self, FunctionTool, ResponseFormat, WireTool};
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Content, Message, Role, ToolChoice};
 use bytes::Bytes;
 use serde::Serialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -25,7 +24,7 @@ struct ChatBody<'a> {
     model: &'a str,
     messages: Vec<CMessage<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tools: Vec<CTool<'a>>,
+    tools: Vec<WireTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<&'static str>,
     stream: bool,
@@ -101,21 +100,6 @@ struct CFunctionCall<'a> {
     arguments: Cow<'a, str>,
 }
 
-#[derive(Serialize)]
-struct CTool<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    function: CFunction<'a>,
-}
-
-#[derive(Serialize)]
-struct CFunction<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    parameters: Value,
-}
-
 /// Builds `POST {prefix}/v2/chat`.
 pub fn build_request(
     provider: &ProviderSettings,
@@ -166,7 +150,7 @@ pub fn build_request(
 /// `auto` → omitted, `required` → `REQUIRED`, `none` → `NONE`. Cohere cannot force one named
 /// function, so a named choice sends only that tool with `REQUIRED`: the model must call a
 /// tool, and that is the only one it has.
-type Selected<'a> = (Vec<CTool<'a>>, Option<&'static str>);
+type Selected<'a> = (Vec<WireTool<'a>>, Option<&'static str>);
 
 fn select_tools<'a>(
     tools: Vec<FunctionTool<'a>>,
@@ -179,28 +163,9 @@ fn select_tools<'a>(
         None | Some(ToolChoice::Auto) => (tools, None),
         Some(ToolChoice::None) => (tools, Some("NONE")),
         Some(ToolChoice::Required) => (tools, Some("REQUIRED")),
-        Some(ToolChoice::Function(name)) => {
-            let picked: Vec<_> = tools.into_iter().filter(|t| t.name == name).collect();
-            if picked.is_empty() {
-                return Err(GatewayError::bad_param(
-                    "tool_choice",
-                    format!("tool_choice names function '{name}', which is not in 'tools'"),
-                ));
-            }
-            (picked, Some("REQUIRED"))
-        }
+        Some(ToolChoice::Function(name)) => (convert::pick_named(tools, &name)?, Some("REQUIRED")),
     };
-    let tools = tools
-        .into_iter()
-        .map(|t| CTool {
-            kind: "function",
-            function: CFunction {
-                name: t.name,
-                description: t.description,
-                parameters: t.parameters,
-            },
-        })
-        .collect();
+    let tools = tools.into_iter().map(WireTool::from).collect();
     Ok((tools, mode))
 }
 
@@ -251,12 +216,7 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Vec<CMessage<'a>>
                 }
             }
             Role::Tool => {
-                let id = m.tool_call_id.as_deref().ok_or_else(|| {
-                    GatewayError::bad_param(
-                        format!("messages[{i}].tool_call_id"),
-                        "tool messages need a tool_call_id",
-                    )
-                })?;
+                let id: &str = convert::tool_call_id(m, i)?;
                 msg.role = "tool";
                 msg.tool_call_id = Some(id);
                 msg.content = Some(CContent::Text(convert::message_text(

@@ -11,7 +11,7 @@ use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
 use crate::providers::{TranslateCtx, malformed_stream, upstream_error};
 use crate::translate::Usage;
-use crate::translate::response::{ChunkWriter, done};
+use crate::translate::response::ChunkWriter;
 use bytes::BytesMut;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -124,16 +124,9 @@ impl CohereMachine {
         })
     }
 
-    fn start(&mut self, out: &mut BytesMut) {
-        if !self.started {
-            self.started = true;
-            self.writer.role(out);
-        }
-    }
-
     fn text(&mut self, out: &mut BytesMut, text: Option<Cow<'_, str>>, reasoning: bool) {
         if let Some(t) = text.filter(|t| !t.is_empty()) {
-            self.start(out);
+            self.writer.role_once(out, &mut self.started);
             if reasoning {
                 self.writer.reasoning(out, &t);
             } else {
@@ -161,7 +154,7 @@ impl CohereMachine {
             None => (None, None),
         };
         match kind.as_ref() {
-            "message-start" => self.start(out),
+            "message-start" => self.writer.role_once(out, &mut self.started),
             "content-start" | "content-delta" => {
                 if let Some(c) = object::<ContentDelta<'_>>(message.and_then(|m| m.content))? {
                     self.text(out, c.thinking, true);
@@ -187,7 +180,7 @@ impl CohereMachine {
                     Some(id) => id.to_string(),
                     None => format!("call_{}_{k}", self.request_id),
                 };
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 self.writer
                     .tool_call_start(out, k, &id, name.as_deref().unwrap_or(""));
                 if let Some(a) = args.filter(|a| !a.is_empty()) {
@@ -214,13 +207,10 @@ impl CohereMachine {
                     let detail = error.as_deref().unwrap_or("generation ended with ERROR");
                     return Err(self.error(detail));
                 }
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 let reason = finish_reason(reason.as_deref(), self.next_tool > 0);
-                self.writer.finish(out, reason);
-                if self.include_usage {
-                    self.writer.usage(out, self.usage);
-                }
-                done(out);
+                self.writer
+                    .end(out, reason, self.include_usage.then_some(self.usage));
                 self.has_output = true;
                 self.done = true;
             }

@@ -12,12 +12,14 @@
 use super::{ids, method_path, schema};
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
+use crate::providers::content::texts;
+use crate::providers::convert::{self, arguments_object};
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Message, Role, Tool, ToolChoice};
 use bytes::Bytes;
-use parts::{texts, user_parts};
+use parts::user_parts;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Serialize)]
@@ -264,12 +266,7 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                 push_turn(&mut turns, "model", parts);
             }
             Role::Tool => {
-                let id = m.tool_call_id.as_deref().ok_or_else(|| {
-                    GatewayError::bad_param(
-                        format!("messages[{i}].tool_call_id"),
-                        "tool messages need a tool_call_id",
-                    )
-                })?;
+                let id: &str = convert::tool_call_id(m, i)?;
                 let name = call_name(&messages[..i], id).ok_or_else(|| {
                     GatewayError::bad_param(
                         format!("messages[{i}].tool_call_id"),
@@ -337,42 +334,10 @@ fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, part: Part<'a>) {
     }
 }
 
-/// Parses tool-call arguments (a JSON string) into the object Gemini expects.
-fn arguments_object(arguments: &str, at: impl Fn() -> String) -> Result<Value, GatewayError> {
-    if arguments.trim().is_empty() {
-        return Ok(Value::Object(Map::new()));
-    }
-    match serde_json::from_str::<Value>(arguments) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(GatewayError::bad_param(
-            at(),
-            "tool call arguments must be a JSON object",
-        )),
-        Err(e) => Err(GatewayError::bad_param(
-            at(),
-            format!("tool call arguments are not valid JSON: {e}"),
-        )),
-    }
-}
-
 fn convert_tools<'a>(tools: &'a [Tool<'a>]) -> Result<Vec<FunctionDeclaration<'a>>, GatewayError> {
     let mut out = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        let f = match (t.kind.as_ref(), &t.function) {
-            ("function", Some(f)) => f,
-            ("function", None) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].function"),
-                    "function tools need a 'function' object",
-                ));
-            }
-            (other, _) => {
-                return Err(GatewayError::bad_param(
-                    format!("tools[{i}].type"),
-                    format!("tool type '{other}' is not supported for Gemini models"),
-                ));
-            }
-        };
+        let f = convert::function_def(t, i, "for Gemini models")?;
         let parameters = match f.parameters {
             None => None,
             Some(raw) => {

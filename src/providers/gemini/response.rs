@@ -7,9 +7,9 @@
 
 use super::{ErrorBody, PromptFeedback, UsageWire, blocked, finish_reason, ids};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
-use crate::translate::response::{AssistantMessage, ChatCompletion, OutFunction, OutToolCall};
-use bytes::Bytes;
+use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -151,24 +151,13 @@ pub fn decode_response(
             },
         })
         .collect::<Vec<_>>();
-    let id = format!("chatcmpl-{}", ctx.request_id);
-    let completion = ChatCompletion::new(
-        &id,
-        ctx.created,
-        resp.model_version.as_deref().unwrap_or_default(),
-        AssistantMessage {
-            role: "assistant",
-            content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
-            refusal: None,
-            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-            tool_calls,
-        },
+    Answer {
+        model: resp.model_version.as_deref().unwrap_or_default(),
+        text,
+        reasoning,
+        tool_calls,
         finish,
         usage,
-    );
-    let bytes = serde_json::to_vec(&completion).map_err(|_| GatewayError::internal())?;
-    Ok(DecodedResponse {
-        body: Bytes::from(bytes),
-        usage,
-    })
+    }
+    .decoded(ctx)
 }

@@ -15,7 +15,7 @@ use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
 use crate::providers::{TranslateCtx, malformed_stream, upstream_error};
 use crate::translate::Usage;
-use crate::translate::response::{ChunkWriter, done};
+use crate::translate::response::ChunkWriter;
 use bytes::BytesMut;
 
 /// The Gemini stream translator: SSE framing driving [`GeminiMachine`].
@@ -54,14 +54,6 @@ impl GeminiMachine {
         })
     }
 
-    /// Emits the role chunk once, before anything else.
-    fn start(&mut self, out: &mut BytesMut) {
-        if !self.started {
-            self.started = true;
-            self.writer.role(out);
-        }
-    }
-
     fn translate(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
         let data = data.trim();
         if data.is_empty() {
@@ -94,7 +86,7 @@ impl GeminiMachine {
         };
         for part in candidate.content.iter().flat_map(|c| c.parts.iter()) {
             if let Some(call) = &part.function_call {
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 let k = self.next_tool;
                 self.next_tool += 1;
                 let id = ids::call_id(&self.request_id, k, part.thought_signature.as_deref());
@@ -103,7 +95,7 @@ impl GeminiMachine {
                     .tool_call_whole(out, index, &id, &call.name, &call.arguments());
                 self.has_output = true;
             } else if let Some(t) = part.text.as_deref().filter(|t| !t.is_empty()) {
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 if part.thought == Some(true) {
                     self.writer.reasoning(out, t);
                 } else {
@@ -114,7 +106,7 @@ impl GeminiMachine {
         }
         if let Some(reason) = &candidate.finish_reason {
             self.finish_reason = Some(reason.to_string());
-            self.start(out);
+            self.writer.role_once(out, &mut self.started);
         }
         Ok(())
     }
@@ -141,12 +133,9 @@ impl SseMachine for GeminiMachine {
             return false;
         };
         let reason = finish_reason(Some(reason), self.next_tool > 0);
-        self.start(out);
-        self.writer.finish(out, reason);
-        if self.include_usage {
-            self.writer.usage(out, self.usage);
-        }
-        done(out);
+        self.writer.role_once(out, &mut self.started);
+        self.writer
+            .end(out, reason, self.include_usage.then_some(self.usage));
         self.has_output = true;
         self.done = true;
         true

@@ -9,7 +9,8 @@
 
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
-use crate::providers::convert::{self, FunctionTool, ResponseFormat};
+use crate::providers::content;
+use crate::providers::convert::{self, FunctionTool, ResponseFormat, WireTool};
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Content, Message, Role, ToolChoice};
 use bytes::Bytes;
@@ -26,7 +27,7 @@ struct ChatBody<'a> {
     model: &'a str,
     messages: Vec<OMessage<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tools: Vec<OTool<'a>>,
+    tools: Vec<WireTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     format: Option<Format<'a>>,
     #[serde(skip_serializing_if = "Options::is_empty")]
@@ -99,21 +100,6 @@ struct OFunctionCall<'a> {
     arguments: Value,
 }
 
-#[derive(Serialize)]
-struct OTool<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    function: OFunction<'a>,
-}
-
-#[derive(Serialize)]
-struct OFunction<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    parameters: Value,
-}
-
 /// Builds `POST {prefix}/api/chat`.
 pub fn build_request(
     provider: &ProviderSettings,
@@ -169,32 +155,13 @@ pub fn build_request(
 fn select_tools<'a>(
     tools: Vec<FunctionTool<'a>>,
     choice: Option<ToolChoice<'_>>,
-) -> Result<Vec<OTool<'a>>, GatewayError> {
+) -> Result<Vec<WireTool<'a>>, GatewayError> {
     let tools = match choice {
         Some(ToolChoice::None) => Vec::new(),
-        Some(ToolChoice::Function(name)) => {
-            let picked: Vec<_> = tools.into_iter().filter(|t| t.name == name).collect();
-            if picked.is_empty() {
-                return Err(GatewayError::bad_param(
-                    "tool_choice",
-                    format!("tool_choice names function '{name}', which is not in 'tools'"),
-                ));
-            }
-            picked
-        }
+        Some(ToolChoice::Function(name)) => convert::pick_named(tools, &name)?,
         _ => tools,
     };
-    Ok(tools
-        .into_iter()
-        .map(|t| OTool {
-            kind: "function",
-            function: OFunction {
-                name: t.name,
-                description: t.description,
-                parameters: t.parameters,
-            },
-        })
-        .collect())
+    Ok(tools.into_iter().map(WireTool::from).collect())
 }
 
 fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Vec<OMessage<'a>>, GatewayError> {
@@ -234,12 +201,7 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Vec<OMessage<'a>>
                 }
             }
             Role::Tool => {
-                let id = m.tool_call_id.as_deref().ok_or_else(|| {
-                    GatewayError::bad_param(
-                        format!("messages[{i}].tool_call_id"),
-                        "tool messages need a tool_call_id",
-                    )
-                })?;
+                let id: &str = convert::tool_call_id(m, i)?;
                 let name = convert::tool_name_for(messages, i, id).ok_or_else(|| {
                     GatewayError::bad_param(
                         format!("messages[{i}].tool_call_id"),
@@ -276,26 +238,13 @@ fn images<'a>(content: Option<&'a Content<'a>>, i: usize) -> Result<Vec<&'a str>
             continue;
         }
         let param = || format!("messages[{i}].content[{j}].image_url");
-        let url = p
-            .image_url
-            .as_ref()
-            .map(|u| u.url.as_ref())
-            .ok_or_else(|| GatewayError::bad_param(param(), "image_url.url is required"))?;
-        let Some(rest) = url.strip_prefix("data:") else {
+        let url = content::image_url(p, param)?;
+        let Some((_, data)) = content::data_url(url, param)? else {
             return Err(GatewayError::bad_param(
                 param(),
                 "Ollama cannot fetch image URLs; send the image as a base64 data: URL",
             ));
         };
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| GatewayError::bad_param(param(), "malformed data URL"))?;
-        if !meta.ends_with(";base64") {
-            return Err(GatewayError::bad_param(
-                param(),
-                "data URLs must be base64-encoded",
-            ));
-        }
         if data.is_empty() {
             return Err(GatewayError::bad_param(param(), "data URL has no data"));
         }

@@ -2,9 +2,9 @@
 
 use super::{DoneWire, MessageWire};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx, upstream_error};
-use crate::translate::response::{AssistantMessage, ChatCompletion, OutFunction, OutToolCall};
-use bytes::Bytes;
+use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -70,24 +70,13 @@ pub fn decode_response(
     let usage = end.usage();
     let finish = end.finish_reason(!tool_calls.is_empty());
     let text = msg.content.map(Cow::into_owned).unwrap_or_default();
-    let id = format!("chatcmpl-{}", ctx.request_id);
-    let completion = ChatCompletion::new(
-        &id,
-        ctx.created,
-        resp.model.as_deref().unwrap_or(model),
-        AssistantMessage {
-            role: "assistant",
-            content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
-            refusal: None,
-            reasoning_content: msg.thinking.filter(|t| !t.is_empty()).map(Cow::into_owned),
-            tool_calls,
-        },
+    Answer {
+        model: resp.model.as_deref().unwrap_or(model),
+        text,
+        reasoning: msg.thinking.map(Cow::into_owned).unwrap_or_default(),
+        tool_calls,
         finish,
         usage,
-    );
-    let bytes = serde_json::to_vec(&completion).map_err(|_| GatewayError::internal())?;
-    Ok(DecodedResponse {
-        body: Bytes::from(bytes),
-        usage,
-    })
+    }
+    .decoded(ctx)
 }

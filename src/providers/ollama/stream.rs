@@ -11,7 +11,7 @@ use crate::error::GatewayError;
 use crate::providers::ndjson_driver::{NdjsonMachine, NdjsonTranslator};
 use crate::providers::{TranslateCtx, malformed_stream, upstream_error};
 use crate::translate::Usage;
-use crate::translate::response::{ChunkWriter, done};
+use crate::translate::response::ChunkWriter;
 use bytes::BytesMut;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -69,14 +69,6 @@ impl OllamaMachine {
             done: false,
         })
     }
-
-    /// Emits the role chunk once, before anything else.
-    fn start(&mut self, out: &mut BytesMut) {
-        if !self.started {
-            self.started = true;
-            self.writer.role(out);
-        }
-    }
 }
 
 impl NdjsonMachine for OllamaMachine {
@@ -92,17 +84,17 @@ impl NdjsonMachine for OllamaMachine {
         }
         if let Some(m) = l.message {
             if let Some(t) = m.thinking.filter(|t| !t.is_empty()) {
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 self.writer.reasoning(out, &t);
                 self.has_output = true;
             }
             if let Some(t) = m.content.filter(|t| !t.is_empty()) {
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 self.writer.content(out, &t);
                 self.has_output = true;
             }
             for call in m.tool_calls.iter().flatten() {
-                self.start(out);
+                self.writer.role_once(out, &mut self.started);
                 let k = self.next_tool;
                 self.next_tool += 1;
                 let id = call.openai_id(&self.request_id, k);
@@ -119,13 +111,10 @@ impl NdjsonMachine for OllamaMachine {
                 eval_count: l.eval_count,
             };
             self.usage = end.usage();
-            self.start(out);
+            self.writer.role_once(out, &mut self.started);
+            let reason = end.finish_reason(self.next_tool > 0);
             self.writer
-                .finish(out, end.finish_reason(self.next_tool > 0));
-            if self.include_usage {
-                self.writer.usage(out, self.usage);
-            }
-            done(out);
+                .end(out, reason, self.include_usage.then_some(self.usage));
             self.has_output = true;
             self.done = true;
         }

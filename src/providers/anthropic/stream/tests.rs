@@ -1,7 +1,9 @@
 //! Anthropic stream translation against the real SDK transcripts, split at every byte.
 
 use crate::config::ProviderKind;
-use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run};
+use crate::providers::testutil::{
+    assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
+};
 use proptest::prelude::*;
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/anthropic/text.sse");
@@ -13,22 +15,9 @@ const A: ProviderKind = ProviderKind::Anthropic;
 /// Transcript A: text, role chunk first, finish `stop`, usage on request, `[DONE]` last.
 #[test]
 fn text_transcript() {
-    let run = assert_split_invariant(A, true, TEXT.as_bytes());
-    assert_eq!(run.error, None);
-    let (c, done) = chunks(&run.output);
-    assert!(done);
-    assert_eq!(
-        c[0]["choices"][0]["delta"],
-        serde_json::json!({"role": "assistant", "content": ""})
-    );
-    for chunk in &c {
-        assert_eq!(chunk["id"], "chatcmpl-req1");
-        assert_eq!(
-            chunk["model"], "claude-3-opus-latest",
-            "model comes from message_start"
-        );
-        assert_eq!(chunk["object"], "chat.completion.chunk");
-    }
+    let c = translate_ok(A, true, TEXT.as_bytes());
+    // The model comes from message_start.
+    assert_framing(&c, "claude-3-opus-latest");
     let a = assemble(&c);
     assert_eq!(a.content, "Hello there!");
     assert_eq!(a.finish_reason.as_deref(), Some("stop"));

@@ -1,5 +1,5 @@
 use crate::config::ProviderKind;
-use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run};
+use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run, translate_ok};
 
 const TEXT: &[u8] = include_bytes!("../../../../tests/fixtures/bedrock/text.eventstream");
 const TOOL_USE: &[u8] = include_bytes!("../../../../tests/fixtures/bedrock/tool_use.eventstream");
@@ -9,10 +9,7 @@ const THROTTLED: &[u8] = include_bytes!("../../../../tests/fixtures/bedrock/thro
 /// cache reads and writes) as a client assembles them; padding members are not text.
 #[test]
 fn text_transcript_split_everywhere() {
-    let r = assert_split_invariant(ProviderKind::Bedrock, true, TEXT);
-    assert_eq!(r.error, None);
-    let (c, done) = chunks(&r.output);
-    assert!(done);
+    let c = translate_ok(ProviderKind::Bedrock, true, TEXT);
     let a = assemble(&c);
     assert_eq!(a.content, "Hello there — héllo ✓ 🚀!");
     assert_eq!(a.finish_reason.as_deref(), Some("stop"));
@@ -33,10 +30,7 @@ fn text_transcript_split_everywhere() {
 /// per call (0, 1), not per content block (2, 3); the first fragment carries id and name.
 #[test]
 fn tool_transcript_split_everywhere() {
-    let r = assert_split_invariant(ProviderKind::Bedrock, false, TOOL_USE);
-    assert_eq!(r.error, None);
-    let (c, done) = chunks(&r.output);
-    assert!(done);
+    let c = translate_ok(ProviderKind::Bedrock, false, TOOL_USE);
     let a = assemble(&c);
     assert_eq!(a.reasoning, "Need weather.");
     assert_eq!(a.content, "Let me check.");

@@ -1,7 +1,9 @@
 //! Cohere v2 stream translation against transcripts, split at every byte.
 
 use crate::config::ProviderKind;
-use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run};
+use crate::providers::testutil::{
+    assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
+};
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/cohere/text.sse");
 const TOOL_CALLS: &str = include_str!("../../../../tests/fixtures/cohere/tool_calls.sse");
@@ -12,18 +14,8 @@ const C: ProviderKind = ProviderKind::Cohere;
 /// Text deltas, finish `stop`, usage from `tokens` with cached tokens, `[DONE]` last.
 #[test]
 fn text_transcript() {
-    let run = assert_split_invariant(C, true, TEXT.as_bytes());
-    assert_eq!(run.error, None);
-    let (c, done) = chunks(&run.output);
-    assert!(done);
-    assert_eq!(
-        c[0]["choices"][0]["delta"],
-        serde_json::json!({"role": "assistant", "content": ""})
-    );
-    for chunk in &c {
-        assert_eq!(chunk["id"], "chatcmpl-req1");
-        assert_eq!(chunk["model"], "requested-model");
-    }
+    let c = translate_ok(C, true, TEXT.as_bytes());
+    assert_framing(&c, "requested-model");
     let a = assemble(&c);
     assert_eq!(a.content, "Hello there — ✓");
     assert_eq!(a.finish_reason.as_deref(), Some("stop"));

@@ -1,87 +1,23 @@
 //! Message content → Gemini parts: text, and images as `inlineData` (data URLs) or `fileData`
 //! (URLs, MIME type guessed from the extension).
 
-use super::{Part, PartData, borrow};
+use super::{Part, PartData};
 use crate::error::GatewayError;
+use crate::providers::content;
 use crate::translate::request::{Content, ContentPart};
 use std::borrow::Cow;
-
-/// Non-empty text pieces of a message (text and refusal parts only).
-pub(super) fn texts<'a>(
-    content: Option<&'a Content<'a>>,
-    i: usize,
-) -> Result<Vec<Cow<'a, str>>, GatewayError> {
-    match content {
-        None => Ok(Vec::new()),
-        Some(Content::Text(t)) => Ok(if t.is_empty() {
-            Vec::new()
-        } else {
-            vec![borrow(t)]
-        }),
-        Some(Content::Parts(parts)) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for (j, p) in parts.iter().enumerate() {
-                match (p.kind.as_ref(), &p.text, &p.refusal) {
-                    ("text", Some(t), _) | ("refusal", _, Some(t)) if !t.is_empty() => {
-                        out.push(borrow(t))
-                    }
-                    ("text" | "refusal", _, _) => {}
-                    (other, _, _) => {
-                        return Err(GatewayError::bad_param(
-                            format!("messages[{i}].content[{j}].type"),
-                            format!("content part type '{other}' is not allowed in this message"),
-                        ));
-                    }
-                }
-            }
-            Ok(out)
-        }
-    }
-}
 
 pub(super) fn user_parts<'a>(
     content: Option<&'a Content<'a>>,
     i: usize,
 ) -> Result<Vec<Part<'a>>, GatewayError> {
-    let Some(Content::Parts(parts)) = content else {
-        return Ok(texts(content, i)?.into_iter().map(Part::text).collect());
-    };
-    let mut out = Vec::with_capacity(parts.len());
-    for (j, p) in parts.iter().enumerate() {
-        match p.kind.as_ref() {
-            "text" => {
-                if let Some(t) = p.text.as_ref().filter(|t| !t.is_empty()) {
-                    out.push(Part::text(borrow(t)));
-                }
-            }
-            "image_url" => out.push(image_part(p, i, j)?),
-            other => {
-                return Err(GatewayError::bad_param(
-                    format!("messages[{i}].content[{j}].type"),
-                    format!(
-                        "content part type '{other}' is not supported for Gemini models (text and image_url are)"
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(out)
+    content::user_parts(content, i, "for Gemini models", Part::text, image_part)
 }
 
 fn image_part<'a>(p: &'a ContentPart<'a>, i: usize, j: usize) -> Result<Part<'a>, GatewayError> {
     let param = || format!("messages[{i}].content[{j}].image_url");
-    let url = p
-        .image_url
-        .as_ref()
-        .map(|u| u.url.as_ref())
-        .ok_or_else(|| GatewayError::bad_param(param(), "image_url.url is required"))?;
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| GatewayError::bad_param(param(), "malformed data URL"))?;
-        let mime = meta
-            .strip_suffix(";base64")
-            .ok_or_else(|| GatewayError::bad_param(param(), "data URLs must be base64-encoded"))?;
+    let url = content::image_url(p, param)?;
+    if let Some((mime, data)) = content::data_url(url, param)? {
         if mime.is_empty() || data.is_empty() {
             return Err(GatewayError::bad_param(
                 param(),

@@ -2,7 +2,9 @@
 
 use crate::config::ProviderKind;
 use crate::providers::gemini::ids;
-use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run};
+use crate::providers::testutil::{
+    assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
+};
 use serde_json::json;
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/gemini/text.sse");
@@ -16,18 +18,8 @@ const G: ProviderKind = ProviderKind::Gemini;
 /// as completion, `[DONE]` last.
 #[test]
 fn text_transcript() {
-    let run = assert_split_invariant(G, true, TEXT.as_bytes());
-    assert_eq!(run.error, None);
-    let (c, done) = chunks(&run.output);
-    assert!(done);
-    assert_eq!(
-        c[0]["choices"][0]["delta"],
-        json!({"role": "assistant", "content": ""})
-    );
-    for chunk in &c {
-        assert_eq!(chunk["id"], "chatcmpl-req1");
-        assert_eq!(chunk["model"], "gemini-2.5-flash");
-    }
+    let c = translate_ok(G, true, TEXT.as_bytes());
+    assert_framing(&c, "gemini-2.5-flash");
     let a = assemble(&c);
     assert_eq!(a.content, "Hello there! héllo ✓ 🚀");
     assert_eq!(a.finish_reason.as_deref(), Some("stop"));
@@ -58,10 +50,7 @@ fn run_plain(t: &str) -> Vec<serde_json::Value> {
 /// of the part that had one, finish `tool_calls` although Gemini said `STOP`.
 #[test]
 fn tool_call_transcript() {
-    let run = assert_split_invariant(G, true, TOOL_CALL.as_bytes());
-    assert_eq!(run.error, None);
-    let (c, done) = chunks(&run.output);
-    assert!(done);
+    let c = translate_ok(G, true, TOOL_CALL.as_bytes());
     let first = &c[1]["choices"][0]["delta"]["tool_calls"][0];
     assert_eq!(first["function"]["arguments"], r#"{"city": "Paris"}"#);
     assert_eq!(first["index"], 0);

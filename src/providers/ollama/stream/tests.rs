@@ -1,7 +1,9 @@
 //! Ollama NDJSON stream translation against transcripts, split at every byte.
 
 use crate::config::ProviderKind;
-use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run};
+use crate::providers::testutil::{
+    assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
+};
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/ollama/text.ndjson");
 const TOOL_CALL: &str = include_str!("../../../../tests/fixtures/ollama/tool_call.ndjson");
@@ -13,18 +15,8 @@ const O: ProviderKind = ProviderKind::Ollama;
 /// Text lines become content deltas; the done line gives finish, usage and `[DONE]`.
 #[test]
 fn text_transcript() {
-    let run = assert_split_invariant(O, true, TEXT.as_bytes());
-    assert_eq!(run.error, None);
-    let (c, done) = chunks(&run.output);
-    assert!(done);
-    assert_eq!(
-        c[0]["choices"][0]["delta"],
-        serde_json::json!({"role": "assistant", "content": ""})
-    );
-    for chunk in &c {
-        assert_eq!(chunk["id"], "chatcmpl-req1");
-        assert_eq!(chunk["model"], "llama3.2");
-    }
+    let c = translate_ok(O, true, TEXT.as_bytes());
+    assert_framing(&c, "llama3.2");
     let a = assemble(&c);
     assert_eq!(a.content, "The sky is blue — ✓ 🚀");
     assert_eq!(a.finish_reason.as_deref(), Some("stop"));
@@ -66,10 +58,7 @@ fn tool_call_transcript() {
 /// Thinking → reasoning_content; CRLF lines; a done line without a final newline; `length`.
 #[test]
 fn thinking_transcript() {
-    let run = assert_split_invariant(O, false, THINKING.as_bytes());
-    assert_eq!(run.error, None);
-    let (c, done) = chunks(&run.output);
-    assert!(done);
+    let c = translate_ok(O, false, THINKING.as_bytes());
     let a = assemble(&c);
     assert_eq!(a.reasoning, "Let me count.");
     assert_eq!(a.content, "Three");
