@@ -47,7 +47,7 @@ fn main() -> ExitCode {
     }
     let listen = config.server.listen;
     let admin = config.server.admin_listen;
-    let server = match switchyard::server::build(config) {
+    let server = match switchyard::server::build(config, &cli.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("switchyard: cannot start: {e}");

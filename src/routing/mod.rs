@@ -6,6 +6,7 @@
 //! [`balancer`] turns a chosen provider into a healthy endpoint address.
 
 pub mod balancer;
+pub mod health_service;
 
 use crate::config::{Config, ProviderId, Route};
 use crate::error::GatewayError;
