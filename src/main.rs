@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     )
     .format_timestamp_millis()
     .init();
+    switchyard::reload::install_sighup_handler();
     let config = match switchyard::config::Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {

@@ -144,7 +144,6 @@ impl ReloadService {
                 .map(|t| content_hash(&t)),
             unreadable: false,
         };
-        install_sighup_handler();
         for result in ["applied", "rejected"] {
             METRICS.config_reloads.with_label_values(&[result]);
         }
@@ -291,10 +290,11 @@ impl BackgroundService for ReloadService {
     }
 }
 
-/// Replaces SIGHUP's default action (terminate) right away, so a `systemctl reload` that
-/// arrives before the reload service runs is ignored instead of killing the gateway. Tokio
-/// keeps its process-wide handler installed after this runtime is gone.
-fn install_sighup_handler() {
+/// Replaces SIGHUP's default action (terminate) right away; call it first thing at startup so
+/// a `systemctl reload` that arrives before the reload service runs is ignored instead of
+/// killing the gateway. Tokio keeps its process-wide handler installed after this runtime is
+/// gone, and the reload service's own listener uses it.
+pub fn install_sighup_handler() {
     let registered = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
