@@ -281,7 +281,7 @@ fn invalid_file_keeps_old_config() {
 fn reload_under_load_loses_no_request() {
     let emu = Emulator::start();
     let generation = |n: usize| {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             route(
                 "chat",
                 "emu-openai",
