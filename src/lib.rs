@@ -21,8 +21,9 @@
 //! | `fail_to_proxy` | [`proxy`], [`error`] | OpenAI-shaped 500 for unexpected failures |
 //! | `logging` | [`metrics`], [`access_log`], [`catalog`] | Prometheus series (tokens, cost) and one JSON access-log line; never awaits |
 //!
-//! Background services ([`server`]): per-provider load balancers with DNS discovery and
-//! health checks, the access-log writer, the shutdown watcher; the admin listener ([`admin`])
+//! Background services ([`server`]): DNS discovery and health checks of the current providers'
+//! load balancers ([`routing::health_service`]), config hot reload ([`reload`]), the
+//! access-log writer, the shutdown watcher; the admin listener ([`admin`])
 //! serves `/metrics` and `/healthz`.
 
 pub mod access_log;
@@ -36,6 +37,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod providers;
 pub mod proxy;
+pub mod reload;
 pub mod routing;
 pub mod server;
 pub mod stream;

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     )
     .format_timestamp_millis()
     .init();
+    switchyard::reload::install_sighup_handler();
     let config = match switchyard::config::Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
     }
     let listen = config.server.listen;
     let admin = config.server.admin_listen;
-    let server = match switchyard::server::build(config) {
+    let server = match switchyard::server::build(config, &cli.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("switchyard: cannot start: {e}");

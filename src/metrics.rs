@@ -6,8 +6,8 @@
 
 use parking_lot::RwLock;
 use prometheus::{
-    CounterVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    exponential_buckets,
+    CounterVec, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Opts, exponential_buckets,
 };
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -29,6 +29,8 @@ pub struct Metrics {
     pub stream_errors: IntCounterVec,
     pub active_requests: IntGauge,
     pub access_log_dropped: IntCounter,
+    pub config_reloads: IntCounterVec,
+    pub config_loaded_at: Gauge,
 }
 
 /// The process-wide metrics.
@@ -98,6 +100,13 @@ impl Metrics {
             active_requests: IntGauge::new("switchyard_active_requests", "Requests in flight").expect("metric"),
             access_log_dropped: IntCounter::new("switchyard_access_log_dropped_total", "Access log lines dropped because the writer fell behind")
                 .expect("metric"),
+            config_reloads: IntCounterVec::new(
+                Opts::new("switchyard_config_reloads_total", "Config reloads (SIGHUP or file change) by result: applied or rejected"),
+                &["result"],
+            )
+            .expect("metric"),
+            config_loaded_at: Gauge::new("switchyard_config_last_reload_success_timestamp_seconds", "Unix time at which the config in force was loaded (startup or last applied reload)")
+                .expect("metric"),
         };
         reg(Box::new(m.requests.clone()));
         reg(Box::new(m.request_duration.clone()));
@@ -111,6 +120,8 @@ impl Metrics {
         reg(Box::new(m.stream_errors.clone()));
         reg(Box::new(m.active_requests.clone()));
         reg(Box::new(m.access_log_dropped.clone()));
+        reg(Box::new(m.config_reloads.clone()));
+        reg(Box::new(m.config_loaded_at.clone()));
         m
     }
 }

@@ -3,12 +3,11 @@
 
 use crate::access_log::AccessLog;
 use crate::admin::AdminApp;
-use crate::auth::KeyTable;
 use crate::config::Config;
 use crate::lifecycle::{InFlight, ShutdownWatcher};
-use crate::proxy::{Gateway, GatewayState, Snapshot};
-use crate::routing::Router;
-use crate::routing::balancer::Upstreams;
+use crate::proxy::{Gateway, GatewayState};
+use crate::reload::{ReloadService, build_snapshot};
+use crate::routing::health_service::HealthService;
 use arc_swap::ArcSwap;
 use pingora::connectors::ConnectorOptions;
 use pingora::connectors::http::Connector;
@@ -16,6 +15,7 @@ use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 use pingora::services::background::background_service;
 use pingora::services::listening::Service;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Why the server could not start.
@@ -54,21 +54,15 @@ fn check_listeners(config: &Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Builds the server with all services; call [`Server::run_forever`] on the result.
-pub fn build(config: Config) -> Result<Server, StartError> {
+/// Builds the server with all services from `config`, loaded from `path` (watched for hot
+/// reload); call [`Server::run_forever`] on the result.
+pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     check_listeners(&config)?;
     let conf = server_conf(&config);
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let config = Arc::new(config);
-    let (upstreams, balancer_services) = Upstreams::build(&config);
-    let snapshot = Snapshot {
-        config: config.clone(),
-        router: Router::new(config.clone()),
-        keys: KeyTable::new(&config.keys),
-        upstreams,
-        catalog: config.catalog.clone(),
-    };
+    let snapshot = build_snapshot(config.clone(), None);
     let (access_log, writer) = AccessLog::new(&config.server.access_log);
     let in_flight = InFlight::default();
     let state = Arc::new(GatewayState {
@@ -82,7 +76,9 @@ pub fn build(config: Config) -> Result<Server, StartError> {
 
     let mut proxy = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
-        Gateway { state },
+        Gateway {
+            state: state.clone(),
+        },
         "switchyard",
     );
     proxy.add_tcp(&config.server.listen.to_string());
@@ -98,9 +94,17 @@ pub fn build(config: Config) -> Result<Server, StartError> {
     admin.threads = Some(1);
     server.add_service(admin);
 
-    for svc in balancer_services {
-        server.add_service(svc);
-    }
+    let health_state = state.clone();
+    server.add_service(background_service(
+        "upstream health",
+        HealthService::new(Box::new(move || {
+            health_state.snapshot.load().upstreams.balancers().to_vec()
+        })),
+    ));
+    server.add_service(background_service(
+        "config reload",
+        ReloadService::new(path.to_path_buf(), state),
+    ));
     if let Some(w) = writer {
         server.add_service(background_service("access log", w));
     }

@@ -7,6 +7,7 @@
 
 pub mod balancer;
 pub mod health;
+pub mod health_service;
 pub mod retry;
 pub mod rules;
 pub mod strategy;
