@@ -20,6 +20,8 @@
 //!   `stream` + `stream_options.include_usage`; `thinking` and other Anthropic-only fields are
 //!   dropped.
 
+mod tools;
+
 use crate::error::GatewayError;
 use crate::translate::request::Span;
 use serde::Deserialize;
@@ -268,7 +270,7 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
     if let Some(user) = req.metadata.as_ref().and_then(|m| m.user_id.as_ref()) {
         out.insert("user".into(), Value::String(user.clone()));
     }
-    tools(req, &mut out)?;
+    tools::tools(req, &mut out)?;
     if req.is_stream() {
         out.insert("stream".into(), Value::Bool(true));
         out.insert("stream_options".into(), json!({"include_usage": true}));
@@ -469,89 +471,6 @@ fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, Gatewa
             format!("{path}.content: must be a string or an array of blocks"),
         )),
     }
-}
-
-#[derive(Deserialize)]
-struct InTool {
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    input_schema: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct InToolChoice {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    disable_parallel_tool_use: Option<bool>,
-}
-
-/// `tools`, `tool_choice` and `parallel_tool_calls`.
-fn tools(req: &MessagesRequest<'_>, out: &mut Map<String, Value>) -> Result<(), GatewayError> {
-    let list: Vec<InTool> = match req.tools {
-        Some(raw) if raw.get() != "null" => decode(raw.get(), "tools")?,
-        _ => Vec::new(),
-    };
-    let mut defs = Vec::with_capacity(list.len());
-    for (i, t) in list.into_iter().enumerate() {
-        if let Some(kind) = t.kind.as_deref().filter(|k| *k != "custom") {
-            return Err(GatewayError::bad_param(
-                format!("tools.{i}.type"),
-                format!(
-                    "tools.{i}: server tool `{kind}` ({}) runs on Anthropic's servers and is only available when the model is served by an Anthropic provider",
-                    t.name
-                ),
-            ));
-        }
-        let params = t
-            .input_schema
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-        let mut f = Map::new();
-        f.insert("name".into(), Value::String(t.name));
-        if let Some(d) = t.description {
-            f.insert("description".into(), Value::String(d));
-        }
-        f.insert("parameters".into(), params);
-        defs.push(json!({"type": "function", "function": f}));
-    }
-    let has_tools = !defs.is_empty();
-    if has_tools {
-        out.insert("tools".into(), Value::Array(defs));
-    }
-    let Some(raw) = req.tool_choice.filter(|r| r.get() != "null") else {
-        return Ok(());
-    };
-    let choice: InToolChoice = decode(raw.get(), "tool_choice")?;
-    let mapped = match choice.kind.as_str() {
-        "auto" => json!("auto"),
-        "any" => json!("required"),
-        "none" => json!("none"),
-        "tool" => {
-            let name = choice.name.clone().ok_or_else(|| {
-                GatewayError::bad_param("tool_choice.name", "tool_choice.name: Field required")
-            })?;
-            json!({"type": "function", "function": {"name": name}})
-        }
-        other => {
-            return Err(GatewayError::bad_param(
-                "tool_choice.type",
-                format!("tool_choice.type: unknown tool choice `{other}`"),
-            ));
-        }
-    };
-    if has_tools {
-        out.insert("tool_choice".into(), mapped);
-        if choice.disable_parallel_tool_use == Some(true) {
-            out.insert("parallel_tool_calls".into(), Value::Bool(false));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
