@@ -9,6 +9,8 @@ use crate::lifecycle::{InFlight, ShutdownWatcher};
 use crate::proxy::{Gateway, GatewayState, Snapshot};
 use crate::routing::Router;
 use crate::routing::balancer::Upstreams;
+use crate::routing::health::HealthRegistry;
+use crate::routing::retry::RetryBudget;
 use arc_swap::ArcSwap;
 use pingora::connectors::ConnectorOptions;
 use pingora::connectors::http::Connector;
@@ -78,6 +80,8 @@ pub fn build(config: Config) -> Result<Server, StartError> {
         ))),
         access_log: access_log.clone(),
         in_flight: in_flight.clone(),
+        health: HealthRegistry::new(config.server.health),
+        retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
     });
 
     let mut proxy = pingora::proxy::http_proxy_service_with_name(
