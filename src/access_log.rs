@@ -61,6 +61,12 @@ pub struct Record<'a> {
     pub error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
+    /// The calling key's team.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<&'a str>,
+    /// Every target tried, in order, as `provider/model:outcome` (also skips).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub tried: &'a [String],
 }
 
 /// Handle used by the request path.

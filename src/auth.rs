@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use pingora::http::RequestHeader;
 use sha2::Sha256;
 use std::collections::HashMap;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// Index of a key in the table.
@@ -18,10 +19,14 @@ type Digest = [u8; 32];
 /// Longest key accepted; anything longer is rejected before hashing.
 const MAX_KEY_LEN: usize = 512;
 
-/// The authenticated caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The authenticated caller: the key and what routing rules may ask about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub key: KeyId,
+    /// The key's `team` (shared, not copied per request).
+    pub team: Option<Arc<str>>,
+    /// The key's `tags`.
+    pub tags: Arc<[String]>,
 }
 
 /// Hashed client keys.
@@ -31,6 +36,8 @@ pub struct KeyTable {
     by_digest: HashMap<Digest, KeyId>,
     digests: Vec<Digest>,
     names: Vec<String>,
+    teams: Vec<Option<Arc<str>>>,
+    tags: Vec<Arc<[String]>>,
 }
 
 impl std::fmt::Debug for KeyTable {
@@ -58,12 +65,16 @@ impl KeyTable {
             by_digest: HashMap::with_capacity(keys.len()),
             digests: Vec::new(),
             names: Vec::new(),
+            teams: Vec::new(),
+            tags: Vec::new(),
         };
         for (id, k) in keys.iter().enumerate() {
             let d = table.digest(k.key.expose().as_bytes());
             table.by_digest.insert(d, id);
             table.digests.push(d);
             table.names.push(k.name.clone());
+            table.teams.push(k.team.as_deref().map(Arc::from));
+            table.tags.push(Arc::from(k.tags.as_slice()));
         }
         table
     }
@@ -81,7 +92,11 @@ impl KeyTable {
         }
         let d = self.digest(presented);
         let id = *self.by_digest.get(&d)?;
-        bool::from(self.digests[id].ct_eq(&d)).then_some(Principal { key: id })
+        bool::from(self.digests[id].ct_eq(&d)).then(|| Principal {
+            key: id,
+            team: self.teams.get(id).cloned().flatten(),
+            tags: self.tags.get(id).cloned().unwrap_or_else(|| Arc::from([])),
+        })
     }
 
     /// The configured name of a key (safe to log).
@@ -141,10 +156,14 @@ mod tests {
             ClientKey {
                 name: "a".into(),
                 key: Secret::new("sk-alpha-123456".into()),
+                team: None,
+                tags: vec![],
             },
             ClientKey {
                 name: "b".into(),
                 key: Secret::new("sk-bravo-123456".into()),
+                team: Some("research".into()),
+                tags: vec!["premium".into()],
             },
         ])
     }
@@ -161,12 +180,12 @@ mod tests {
     #[test]
     fn bearer_and_api_key() {
         let t = table();
-        assert_eq!(
-            t.authenticate(&req(&[("authorization", "Bearer sk-bravo-123456")]))
-                .unwrap()
-                .key,
-            1
-        );
+        let b = t
+            .authenticate(&req(&[("authorization", "Bearer sk-bravo-123456")]))
+            .unwrap();
+        assert_eq!(b.key, 1);
+        assert_eq!(b.team.as_deref(), Some("research"));
+        assert_eq!(&b.tags[..], ["premium".to_string()]);
         assert_eq!(
             t.authenticate(&req(&[("authorization", "bearer  sk-alpha-123456 ")]))
                 .unwrap()

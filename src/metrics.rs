@@ -6,8 +6,8 @@
 
 use parking_lot::RwLock;
 use prometheus::{
-    CounterVec, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    Opts, exponential_buckets,
+    CounterVec, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, Opts, exponential_buckets,
 };
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -31,6 +31,18 @@ pub struct Metrics {
     pub access_log_dropped: IntCounter,
     pub config_reloads: IntCounterVec,
     pub config_loaded_at: Gauge,
+    /// Per target (provider, model): attempts by outcome, including skips.
+    pub target_attempts: IntCounterVec,
+    /// Per target: failures by kind (`FailureKind::as_str`).
+    pub target_failures: IntCounterVec,
+    /// Per target: breaker state, 0 closed, 1 half-open, 2 open.
+    pub target_breaker_state: GaugeVec,
+    /// Per target: EWMA of time to first byte, in milliseconds.
+    pub target_ttfb_ewma_ms: GaugeVec,
+    /// Per target: traffic weight factor (1 healthy, down to the floor while degraded).
+    pub target_weight_factor: GaugeVec,
+    /// Per target: retries refused by the retry budget.
+    pub retries_denied: IntCounterVec,
 }
 
 /// The process-wide metrics.
@@ -107,6 +119,36 @@ impl Metrics {
             .expect("metric"),
             config_loaded_at: Gauge::new("switchyard_config_last_reload_success_timestamp_seconds", "Unix time at which the config in force was loaded (startup or last applied reload)")
                 .expect("metric"),
+            target_attempts: IntCounterVec::new(
+                Opts::new("switchyard_target_attempts_total", "Attempts per routing target by outcome (ok, status_429, timeout, skipped_breaker, skipped_retry_after, skipped_context_window, ...)"),
+                &["provider", "model", "outcome"],
+            )
+            .expect("metric"),
+            target_failures: IntCounterVec::new(
+                Opts::new("switchyard_target_failures_total", "Failed attempts per routing target by failure kind"),
+                &["provider", "model", "kind"],
+            )
+            .expect("metric"),
+            target_breaker_state: GaugeVec::new(
+                Opts::new("switchyard_target_breaker_state", "Circuit breaker state per routing target: 0 closed, 1 half-open, 2 open"),
+                &["provider", "model"],
+            )
+            .expect("metric"),
+            target_ttfb_ewma_ms: GaugeVec::new(
+                Opts::new("switchyard_target_ttfb_ewma_ms", "EWMA of time to first byte per routing target, in milliseconds"),
+                &["provider", "model"],
+            )
+            .expect("metric"),
+            target_weight_factor: GaugeVec::new(
+                Opts::new("switchyard_target_weight_factor", "Traffic weight factor per routing target (1 healthy; lower while degraded)"),
+                &["provider", "model"],
+            )
+            .expect("metric"),
+            retries_denied: IntCounterVec::new(
+                Opts::new("switchyard_retries_denied_total", "Retries refused by the retry budget, by the target that would have been tried"),
+                &["provider", "model"],
+            )
+            .expect("metric"),
         };
         reg(Box::new(m.requests.clone()));
         reg(Box::new(m.request_duration.clone()));
@@ -122,6 +164,12 @@ impl Metrics {
         reg(Box::new(m.access_log_dropped.clone()));
         reg(Box::new(m.config_reloads.clone()));
         reg(Box::new(m.config_loaded_at.clone()));
+        reg(Box::new(m.target_attempts.clone()));
+        reg(Box::new(m.target_failures.clone()));
+        reg(Box::new(m.target_breaker_state.clone()));
+        reg(Box::new(m.target_ttfb_ewma_ms.clone()));
+        reg(Box::new(m.target_weight_factor.clone()));
+        reg(Box::new(m.retries_denied.clone()));
         m
     }
 }

@@ -253,6 +253,16 @@ impl ReloadService {
             c.routes.len(),
             c.keys.len()
         );
+        // Health state lives across reloads: apply new breaker/latency settings and forget
+        // targets of providers that no longer exist.
+        self.state.health.reconfigure(c.server.health);
+        let dropped = self
+            .state
+            .health
+            .retain(|provider, _| c.providers.iter().any(|p| p.name == provider));
+        if dropped > 0 {
+            log::info!("config reload: dropped health state of {dropped} removed targets");
+        }
         self.state.snapshot.store(Arc::new(snapshot));
         METRICS.config_reloads.with_label_values(&["applied"]).inc();
         METRICS.config_loaded_at.set(unix_now());

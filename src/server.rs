@@ -7,7 +7,9 @@ use crate::config::Config;
 use crate::lifecycle::{InFlight, ShutdownWatcher};
 use crate::proxy::{Gateway, GatewayState};
 use crate::reload::{ReloadService, build_snapshot};
+use crate::routing::health::HealthRegistry;
 use crate::routing::health_service::HealthService;
+use crate::routing::retry::RetryBudget;
 use arc_swap::ArcSwap;
 use pingora::connectors::ConnectorOptions;
 use pingora::connectors::http::Connector;
@@ -72,6 +74,8 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         ))),
         access_log: access_log.clone(),
         in_flight: in_flight.clone(),
+        health: HealthRegistry::new(config.server.health),
+        retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
     });
 
     let mut proxy = pingora::proxy::http_proxy_service_with_name(

@@ -250,7 +250,8 @@ fn one_mebibyte_body_with_failover() {
   - name: big
     match: { model: "big" }
     targets: [ { provider: emu-openai, model: "gpt-4o-mini#status=503" } ]
-    fallback: [ { provider: emu-anthropic, model: "claude-haiku-4-5" } ]
+    # ~524k estimated tokens: above the catalog's 200k window, so the window is raised.
+    fallback: [ { provider: emu-anthropic, model: "claude-haiku-4-5", context_window: 2000000 } ]
 "#;
     let gw = Gateway::with_routes(&emu, extra);
     let text = "é".repeat(512 * 1024);

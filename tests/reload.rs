@@ -19,6 +19,8 @@ providers:
 "#;
 
 /// A gateway whose config file the test rewrites; `server` is kept identical across rewrites.
+/// The passive circuit breaker is effectively off, so skips seen here come from the active
+/// health checks under test.
 struct Reloadable {
     gw: Gateway,
     server: String,
@@ -30,7 +32,7 @@ impl Reloadable {
         let port = common::free_port();
         let admin = common::free_port();
         let server = format!(
-            "server: {{ listen: \"127.0.0.1:{port}\", admin_listen: \"127.0.0.1:{admin}\", threads: 2, grace_period: 3s, health_check_interval: 1s, access_log: \"{{LOG}}\" }}\nkeys: [ {{ name: tester, key: \"{KEY}\" }} ]\n"
+            "server: {{ listen: \"127.0.0.1:{port}\", admin_listen: \"127.0.0.1:{admin}\", threads: 2, grace_period: 3s, health_check_interval: 1s, access_log: \"{{LOG}}\", health: {{ breaker: {{ consecutive_failures: 1000, min_requests: 100000 }} }} }}\nkeys: [ {{ name: tester, key: \"{KEY}\" }} ]\n"
         );
         let emu_addr = format!("127.0.0.1:{}", emu.port);
         let yaml = Self::yaml(&server, &emu_addr, PROVIDERS, routes);

@@ -11,6 +11,10 @@ mod validate;
 pub use secret::Secret;
 
 use crate::catalog::{Catalog, Prices};
+use crate::routing::health::HealthConfig;
+use crate::routing::retry::{Backoff, RetryBudgetConfig};
+use crate::routing::rules::Rule;
+use crate::routing::strategy::Strategy;
 
 use http::{HeaderName, HeaderValue};
 use std::fmt;
@@ -49,6 +53,17 @@ pub struct ServerSettings {
     pub pid_file: String,
     /// Timeouts of providers that set none of their own.
     pub default_timeouts: Timeouts,
+    /// Breaker and latency thresholds of every target (`server.health`).
+    pub health: HealthConfig,
+    /// Backoff and retry budget (`server.retry`).
+    pub retry: RetrySettings,
+}
+
+/// `server.retry`: pacing of attempts after the first.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RetrySettings {
+    pub backoff: Backoff,
+    pub budget: RetryBudgetConfig,
 }
 
 /// Where the JSON access log goes.
@@ -235,19 +250,32 @@ impl ProviderSettings {
     }
 }
 
-/// A target of a route: which provider, which upstream model.
-#[derive(Debug, Clone)]
+/// A target of a route: which provider, which upstream model, and how to rank it.
+#[derive(Debug, Clone, Default)]
 pub struct Target {
     pub provider: ProviderId,
     pub model: String,
     pub weight: u32,
+    /// USD per million tokens (input + output) when the catalog has no price.
+    pub cost: Option<f64>,
+    /// Operator score in [0, 1] (`scored`).
+    pub score: Option<f64>,
+    /// First-byte deadline of this target, replacing the provider's `first_byte_timeout`.
+    pub max_latency: Option<Duration>,
+    /// Context window, replacing the catalog's.
+    pub context_window: Option<u64>,
 }
 
-/// A route: requests for `model` go to the weighted `targets`, then `fallback` in order.
+/// A route: requests its `rule` matches go to `targets` in the order of `strategy`, then to
+/// `fallback` in config order. Routes are tried in config order; the first match wins.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub name: String,
-    pub model: String,
+    /// The compiled `match:`.
+    pub rule: Rule,
+    /// The exact (wildcard-free) model names of `match.model`, listed by `/v1/models`.
+    pub models: Vec<String>,
+    pub strategy: Strategy,
     pub targets: Vec<Target>,
     pub fallback: Vec<Target>,
 }
@@ -257,6 +285,10 @@ pub struct Route {
 pub struct ClientKey {
     pub name: String,
     pub key: Secret,
+    /// Team of the key (`match.team`, access log).
+    pub team: Option<String>,
+    /// Tags of the key (`match.tags`).
+    pub tags: Vec<String>,
 }
 
 /// A config problem, naming the field.

@@ -1,5 +1,6 @@
 //! Raw config: the YAML file as written, before validation. Unknown fields are errors.
 
+pub use crate::routing::rules::RawRule;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -56,6 +57,67 @@ pub struct RawServer {
     pub pid_file: Option<String>,
     /// A model catalog file (`conf/models.json` format) replacing the built-in one.
     pub catalog: Option<String>,
+    /// Passive health: circuit breaker and latency thresholds of every target.
+    #[serde(default)]
+    pub health: Option<RawHealth>,
+    /// Retry pacing: backoff and the retry budget.
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
+}
+
+/// `server.health:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealth {
+    #[serde(default)]
+    pub breaker: RawBreaker,
+    #[serde(default)]
+    pub latency: RawLatency,
+    /// Longest Retry-After window honoured.
+    #[serde(default, with = "humantime_serde")]
+    pub max_retry_after: Option<Duration>,
+}
+
+/// `server.health.breaker:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    pub consecutive_failures: Option<u32>,
+    pub error_ratio: Option<f64>,
+    pub min_requests: Option<u32>,
+    #[serde(default, with = "humantime_serde")]
+    pub window: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub cooldown: Option<Duration>,
+    pub cooldown_multiplier: Option<f64>,
+    #[serde(default, with = "humantime_serde")]
+    pub max_cooldown: Option<Duration>,
+    pub half_open_canaries: Option<u32>,
+    pub close_after: Option<u32>,
+    #[serde(default, with = "humantime_serde")]
+    pub canary_timeout: Option<Duration>,
+}
+
+/// `server.health.latency:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatency {
+    pub degraded_after: Option<u32>,
+    pub weight_floor: Option<f64>,
+}
+
+/// `server.retry:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    #[serde(default, with = "humantime_serde")]
+    pub backoff_base: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub backoff_cap: Option<Duration>,
+    pub budget_ratio: Option<f64>,
+    pub budget_min_per_sec: Option<f64>,
+    #[serde(default, with = "humantime_serde")]
+    pub budget_window: Option<Duration>,
 }
 
 /// One entry of `providers:`.
@@ -137,18 +199,33 @@ pub struct RawPriceTable {
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
     pub name: String,
+    /// The route's rule (see [`crate::routing::rules::raw`]); routes are tried in file order.
     #[serde(rename = "match")]
-    pub matcher: RawMatch,
+    pub matcher: RawRule,
+    /// `weighted` (default), `priority`, `least-latency`, `cheapest`, `throughput`, `scored`,
+    /// or a preset `cost`, `speed`, `quality`.
+    #[serde(default)]
+    pub strategy: Option<String>,
+    /// Weights of `scored`.
+    #[serde(default)]
+    pub score_weights: Option<RawScoreWeights>,
     pub targets: Vec<RawTarget>,
     #[serde(default)]
     pub fallback: Vec<RawFallback>,
 }
 
-/// `match:` of a route.
+/// `score_weights:` of a route (missing parts are 0).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMatch {
-    pub model: String,
+pub struct RawScoreWeights {
+    #[serde(default)]
+    pub latency: f64,
+    #[serde(default)]
+    pub cost: f64,
+    #[serde(default)]
+    pub success: f64,
+    #[serde(default)]
+    pub custom: f64,
 }
 
 /// A weighted target of a route.
@@ -159,6 +236,18 @@ pub struct RawTarget {
     pub model: String,
     #[serde(default = "default_weight")]
     pub weight: u32,
+    /// USD per million tokens (input + output), used when the catalog has no price.
+    #[serde(default)]
+    pub cost: Option<f64>,
+    /// Operator score in [0, 1] for `scored`.
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// First-byte deadline of this target (overrides the provider's `first_byte_timeout`).
+    #[serde(default)]
+    pub max_latency_ms: Option<u64>,
+    /// Context window of this target (overrides the catalog's).
+    #[serde(default)]
+    pub context_window: Option<u64>,
 }
 
 fn default_weight() -> u32 {
@@ -171,6 +260,18 @@ fn default_weight() -> u32 {
 pub struct RawFallback {
     pub provider: String,
     pub model: String,
+    /// USD per million tokens (input + output), used when the catalog has no price.
+    #[serde(default)]
+    pub cost: Option<f64>,
+    /// Operator score in [0, 1] for `scored`.
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// First-byte deadline of this target (overrides the provider's `first_byte_timeout`).
+    #[serde(default)]
+    pub max_latency_ms: Option<u64>,
+    /// Context window of this target (overrides the catalog's).
+    #[serde(default)]
+    pub context_window: Option<u64>,
 }
 
 /// A client key.
@@ -179,4 +280,10 @@ pub struct RawFallback {
 pub struct RawKey {
     pub name: String,
     pub key: String,
+    /// The key's team (for `match.team`).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// The key's tags (for `match.tags`).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }

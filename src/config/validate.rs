@@ -2,15 +2,15 @@
 //! each failure reported with the YAML path of the offending field.
 
 mod provider;
+mod routing;
 
 #[cfg(test)]
 pub(super) use provider::endpoint;
 use provider::provider;
 
-use super::raw::{RawConfig, RawRoute, RawServer};
+use super::raw::{RawConfig, RawServer};
 use super::{
-    AccessLogTarget, ClientKey, Config, ConfigError, Route, Secret, ServerSettings, Target,
-    Timeouts,
+    AccessLogTarget, ClientKey, Config, ConfigError, Route, Secret, ServerSettings, Timeouts,
 };
 use crate::catalog::Catalog;
 use std::collections::HashSet;
@@ -21,7 +21,6 @@ use std::time::Duration;
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9090";
 const DEFAULT_MAX_BODY: u64 = 32 * 1024 * 1024;
-const MAX_WEIGHT: u32 = 1_000_000;
 
 type VResult<T> = Result<T, ConfigError>;
 
@@ -47,21 +46,11 @@ pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
     let provider_names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
     let mut routes = Vec::with_capacity(raw.routes.len());
     for (i, r) in raw.routes.into_iter().enumerate() {
-        let at = format!("routes[{i}]");
-        let route = route(&at, r, &provider_names)?;
+        let route = routing::route(i, r, &provider_names)?;
         if let Some(prev) = routes.iter().position(|p: &Route| p.name == route.name) {
             return Err(ConfigError::new(
-                format!("{at}.name"),
+                format!("routes[{i}].name"),
                 format!("duplicate route name (also routes[{prev}])"),
-            ));
-        }
-        if let Some(prev) = routes.iter().position(|p: &Route| p.model == route.model) {
-            return Err(ConfigError::new(
-                format!("{at}.match.model"),
-                format!(
-                    "model \"{}\" is already matched by routes[{prev}]",
-                    route.model
-                ),
             ));
         }
         routes.push(route);
@@ -85,9 +74,20 @@ pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
         if keys.iter().any(|c: &ClientKey| c.key.expose() == k.key) {
             return Err(ConfigError::new(format!("{at}.key"), "duplicate key value"));
         }
+        if k.team.as_deref() == Some("") {
+            return Err(ConfigError::new(format!("{at}.team"), "must not be empty"));
+        }
+        if let Some(j) = k.tags.iter().position(String::is_empty) {
+            return Err(ConfigError::new(
+                format!("{at}.tags[{j}]"),
+                "must not be empty",
+            ));
+        }
         keys.push(ClientKey {
             name: k.name,
             key: Secret::new(k.key),
+            team: k.team,
+            tags: k.tags,
         });
     }
     if keys.is_empty() {
@@ -117,6 +117,8 @@ fn catalog(path: Option<&str>) -> VResult<Arc<Catalog>> {
 }
 
 fn server(raw: RawServer) -> VResult<ServerSettings> {
+    let health = routing::health(raw.health)?;
+    let retry = routing::retry(raw.retry)?;
     let listen = addr(
         "server.listen",
         raw.listen.as_deref().unwrap_or(DEFAULT_LISTEN),
@@ -209,82 +211,8 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
                 Duration::from_secs(120),
             )?,
         },
-    })
-}
-
-fn route(at: &str, raw: RawRoute, providers: &[&str]) -> VResult<Route> {
-    check_name(&format!("{at}.name"), &raw.name)?;
-    if raw.matcher.model.is_empty() {
-        return Err(ConfigError::new(
-            format!("{at}.match.model"),
-            "must not be empty",
-        ));
-    }
-    if raw.targets.is_empty() {
-        return Err(ConfigError::new(
-            format!("{at}.targets"),
-            "at least one target is required",
-        ));
-    }
-    let mut targets = Vec::with_capacity(raw.targets.len());
-    for (i, t) in raw.targets.into_iter().enumerate() {
-        let tat = format!("{at}.targets[{i}]");
-        if t.weight == 0 || t.weight > MAX_WEIGHT {
-            return Err(ConfigError::new(
-                format!("{tat}.weight"),
-                format!("must be between 1 and {MAX_WEIGHT}"),
-            ));
-        }
-        targets.push(target(&tat, &t.provider, t.model, t.weight, providers)?);
-    }
-    let mut fallback = Vec::with_capacity(raw.fallback.len());
-    for (i, f) in raw.fallback.into_iter().enumerate() {
-        fallback.push(target(
-            &format!("{at}.fallback[{i}]"),
-            &f.provider,
-            f.model,
-            1,
-            providers,
-        )?);
-    }
-    Ok(Route {
-        name: raw.name,
-        model: raw.matcher.model,
-        targets,
-        fallback,
-    })
-}
-
-fn target(
-    at: &str,
-    provider: &str,
-    model: String,
-    weight: u32,
-    providers: &[&str],
-) -> VResult<Target> {
-    let id = providers
-        .iter()
-        .position(|p| *p == provider)
-        .ok_or_else(|| {
-            ConfigError::new(
-                format!("{at}.provider"),
-                format!(
-                    "unknown provider \"{provider}\" (configured: {})",
-                    if providers.is_empty() {
-                        "none".to_string()
-                    } else {
-                        providers.join(", ")
-                    }
-                ),
-            )
-        })?;
-    if model.is_empty() {
-        return Err(ConfigError::new(format!("{at}.model"), "must not be empty"));
-    }
-    Ok(Target {
-        provider: id,
-        model,
-        weight,
+        health,
+        retry,
     })
 }
 

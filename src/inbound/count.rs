@@ -46,6 +46,49 @@ pub fn estimate(parts: [Option<&RawValue>; 3]) -> u64 {
             }
         }
     }
+    total(&c)
+}
+
+/// Estimated input tokens of an OpenAI Chat Completions request: message contents, assistant
+/// tool calls (name and arguments) and tool definitions (name, description, parameters).
+pub fn estimate_openai(messages: Option<&RawValue>, tools: Option<&RawValue>) -> u64 {
+    let mut c = Collected::default();
+    if let Some(Value::Array(list)) = parse(messages) {
+        c.messages = list.len() as u64;
+        for m in &list {
+            walk(m.get("content").unwrap_or(&Value::Null), &mut c);
+            for call in m
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let f = call.get("function").unwrap_or(&Value::Null);
+                for key in ["name", "arguments"] {
+                    if let Some(s) = f.get(key).and_then(Value::as_str) {
+                        push(&mut c.text, s);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(list)) = parse(tools) {
+        for t in &list {
+            let f = t.get("function").unwrap_or(t);
+            for key in ["name", "description"] {
+                if let Some(s) = f.get(key).and_then(Value::as_str) {
+                    push(&mut c.text, s);
+                }
+            }
+            if let Some(schema) = f.get("parameters") {
+                push(&mut c.text, &schema.to_string());
+            }
+        }
+    }
+    total(&c)
+}
+
+fn total(c: &Collected) -> u64 {
     let bpe = tiktoken_rs::o200k_base_singleton();
     let text_tokens = bpe.encode_ordinary(&c.text).len() as u64;
     text_tokens + c.media * MEDIA_TOKENS + c.messages * PER_MESSAGE + PER_MESSAGE
@@ -68,7 +111,7 @@ fn walk(v: &Value, c: &mut Collected) {
         Value::String(s) => push(&mut c.text, s),
         Value::Array(items) => items.iter().for_each(|i| walk(i, c)),
         Value::Object(block) => match block.get("type").and_then(Value::as_str) {
-            Some("image") => c.media += 1,
+            Some("image" | "image_url" | "input_audio" | "file") => c.media += 1,
             Some("document") => match block.get("source") {
                 Some(src) if src.get("type").and_then(Value::as_str) == Some("text") => {
                     walk(src.get("data").unwrap_or(&Value::Null), c);
@@ -123,6 +166,15 @@ mod tests {
         let tools = raw(
             r#"[{"name":"get_weather","description":"Weather for a city","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]"#,
         );
+        let oa = raw(
+            r#"[{"role":"user","content":[{"type":"text","text":"Hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]"#,
+        );
+        assert_eq!(estimate_openai(Some(&short), None), a);
+        assert_eq!(estimate_openai(Some(&oa), None), a + MEDIA_TOKENS);
+        let oa_tools = raw(
+            r#"[{"type":"function","function":{"name":"get_weather","description":"Weather for a city","parameters":{"type":"object"}}}]"#,
+        );
+        assert!(estimate_openai(Some(&short), Some(&oa_tools)) > a + 5);
         let sys = raw(r#""You are terse.""#);
         assert!(estimate([Some(&sys), Some(&short), Some(&tools)]) > a + 15);
     }

@@ -65,7 +65,8 @@ pub async fn messages(
     let req = MessagesRequest::parse(&raw, false)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
-    let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    let headers = session.req_header().headers.clone();
+    let plan = crate::proxy::planning::by_model(state, snapshot, &headers, ctx, req.model())?;
     let needs_translation = (0..plan.targets.len()).any(|i| !is_anthropic(snapshot, &plan, i));
     // Translated only when some target needs it; a refusal (say, a server tool) matters only
     // if such a target is actually tried.
@@ -110,13 +111,16 @@ pub async fn count_tokens(
     let raw = read(snapshot, session, ctx).await?;
     let req = MessagesRequest::parse(&raw, true)?;
     ctx.requested_model = Some(req.model().to_string());
-    let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    let headers = session.req_header().headers.clone();
+    let plan = crate::proxy::planning::by_model(state, snapshot, &headers, ctx, req.model())?;
     if is_anthropic(snapshot, &plan, 0) {
         let anthropic = Plan {
             route: plan.route,
+            skipped_context: Vec::new(),
+            skipped_health: Vec::new(),
             targets: (0..plan.targets.len())
                 .filter(|i| is_anthropic(snapshot, &plan, *i))
-                .map(|i| plan.targets[i])
+                .map(|i| plan.targets[i].clone())
                 .collect(),
         };
         let job = MessagesJob {

@@ -30,7 +30,7 @@
 //! [`Job::Messages`]: crate::proxy::dispatch::Job::Messages
 //! [`ChatRequest::parse`]: crate::translate::request::ChatRequest::parse
 
-mod count;
+pub mod count;
 mod events;
 mod handler;
 mod relay;

@@ -56,7 +56,20 @@ pub fn build_request(
             }
         }
     }
-    splices.sort_by_key(|s| s.0);
+    // `models` and `provider` steer the gateway; OpenAI rejects unknown parameters.
+    let gateway_only = req.gateway_only_spans(raw);
+    if !gateway_only.is_empty() {
+        match crate::translate::routing_params::member_removals(raw, &gateway_only) {
+            Some(cuts) => splices.extend(cuts.into_iter().map(|c| (c.start, c.end, Vec::new()))),
+            None => {
+                let clean =
+                    crate::translate::routing_params::without_keys(raw, &["models", "provider"])?;
+                let clean_req = ChatRequest::parse(&clean)?;
+                return build_request(provider, &clean_req, &clean, model);
+            }
+        }
+    }
+    splices.sort_by_key(|s| (s.0, s.1));
     let extra: usize = splices.iter().map(|s| s.2.len()).sum();
     let mut body = Vec::with_capacity(raw.len() + extra);
     let mut at = 0;

@@ -57,6 +57,8 @@ pub struct RequestCtx {
     pub served_model: Option<String>,
     pub stream: bool,
     pub attempts: u32,
+    /// Targets tried or skipped, as `provider/model:outcome`, for the access log.
+    pub tried: Vec<String>,
     pub status: u16,
     pub error: Option<ErrorKind>,
     pub usage: Usage,
@@ -90,6 +92,7 @@ impl RequestCtx {
             served_model: None,
             stream: false,
             attempts: 0,
+            tried: Vec::new(),
             status: 0,
             error: None,
             usage: Usage::default(),

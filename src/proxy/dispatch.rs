@@ -4,6 +4,7 @@
 
 use super::ctx::RequestCtx;
 use super::upstream::{Attempt, Outcome};
+use super::verdict::{self, TargetLabels};
 use super::{Fail, GatewayState, Snapshot, body, relay};
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
@@ -11,6 +12,8 @@ use crate::metrics::{METRICS, model_label};
 use crate::providers::{self, TranslateCtx};
 use crate::providers::{DecodedResponse, UpstreamRequest};
 use crate::routing::Plan;
+use crate::routing::health::{Admission, FailureKind};
+use crate::routing::retry::Deadline;
 use crate::translate::embeddings::EmbeddingsRequest;
 use crate::translate::request::ChatRequest;
 use crate::translate::unix_now;
@@ -101,7 +104,8 @@ pub async fn chat(
     let req = ChatRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
-    let plan = snapshot.router.plan(req.model(), &mut || fastrand::f64())?;
+    let headers = session.req_header().headers.clone();
+    let plan = super::planning::chat(state, snapshot, &headers, ctx, &req, raw.len())?;
     let job = Job::Chat {
         req: &req,
         raw: &raw,
@@ -132,7 +136,8 @@ pub async fn embeddings(
     session.as_downstream_mut().set_abort_on_close(true);
     let req = EmbeddingsRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model.to_string());
-    let plan = snapshot.router.plan(&req.model, &mut || fastrand::f64())?;
+    let headers = session.req_header().headers.clone();
+    let plan = super::planning::by_model(state, snapshot, &headers, ctx, &req.model)?;
     let job = Job::Embeddings {
         req: &req,
         raw: &raw,
@@ -141,6 +146,13 @@ pub async fn embeddings(
 }
 
 /// Tries the plan's targets in order until one commits a response.
+///
+/// Per target: the balancer's active health check and the target's passive health
+/// (`admit`, right before sending) may skip it; every attempt after the first needs the
+/// retry budget; failing over to a different target is immediate, while a second pass over
+/// targets already tried (when `max_attempts` exceeds the distinct targets) first waits a
+/// full-jitter backoff that must fit the request deadline. A target is re-tried only after a
+/// failure that says something about its health (not after a context-window or client error).
 pub async fn run(
     state: &GatewayState,
     snapshot: &Arc<Snapshot>,
@@ -152,7 +164,8 @@ pub async fn run(
 ) -> Result<(), Fail> {
     let server = &snapshot.config.server;
     ctx.route = plan.route.map(str::to_string);
-    let deadline = ctx.start + server.request_timeout;
+    let deadline = Deadline::new(ctx.start, server.request_timeout);
+    state.retry_budget.record_request(Instant::now());
     let request_id = ctx.request_id.clone();
     let translate = TranslateCtx {
         provider: "",
@@ -165,95 +178,144 @@ pub async fn run(
         .iter()
         .any(|t| snapshot.upstreams.is_healthy(t.provider));
     let mut last_error: Option<GatewayError> = None;
-    for target in &plan.targets {
-        if ctx.attempts >= server.max_attempts {
-            break;
-        }
-        let provider = &snapshot.config.providers[target.provider];
-        if healthy_exists && !snapshot.upstreams.is_healthy(target.provider) {
+    // Per plan target: tried once, and whether trying it again may help.
+    let mut tried = vec![false; plan.targets.len()];
+    let mut repeatable = vec![true; plan.targets.len()];
+    let mut backoffs = 0u32;
+    'passes: loop {
+        let mut sent_this_pass = false;
+        for (i, target) in plan.targets.iter().enumerate() {
+            if ctx.attempts >= server.max_attempts || deadline.expired(Instant::now()) {
+                break 'passes;
+            }
+            if tried[i] && !repeatable[i] {
+                continue;
+            }
+            let provider = &snapshot.config.providers[target.provider];
+            if healthy_exists && !snapshot.upstreams.is_healthy(target.provider) {
+                METRICS
+                    .upstream_attempts
+                    .with_label_values(&[provider.name.as_str(), "skipped_unhealthy"])
+                    .inc();
+                continue;
+            }
+            // A request the provider's translator refuses is the client's error: no failover.
+            let upstream_request = job.build(provider, target.model)?;
+            let labels = TargetLabels::new(&provider.name, target.model);
+            let health = target.health.as_deref();
+            let admitted = match health {
+                Some(h) if !target.last_resort => match h.admit(Instant::now()) {
+                    Admission::Deny(reason) => {
+                        verdict::skipped(ctx, &labels, reason, h);
+                        continue;
+                    }
+                    _ => true,
+                },
+                _ => false,
+            };
+            if ctx.attempts > 0 && !state.retry_budget.try_retry(Instant::now()) {
+                verdict::retry_denied(ctx, &labels);
+                verdict::abandoned(health, admitted);
+                break 'passes;
+            }
+            if tried[i] {
+                let wait = server.retry.backoff.delay(backoffs, fastrand::f64());
+                backoffs += 1;
+                if !deadline.fits(Instant::now(), wait) {
+                    verdict::abandoned(health, admitted);
+                    break 'passes;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    gone = super::client_gone(session) => {
+                        verdict::abandoned(health, admitted);
+                        return Err(Fail::Downstream(gone));
+                    }
+                }
+            }
+            tried[i] = true;
+            sent_this_pass = true;
+            ctx.attempts += 1;
+            ctx.provider = Some(provider.clone());
+            ctx.served_model = Some(target.model.to_string());
+            let attempt_ctx = TranslateCtx {
+                provider: &provider.name,
+                ..translate.clone()
+            };
+            let attempt = Attempt {
+                connector: &state.connector,
+                snapshot,
+                provider_id: target.provider,
+                provider,
+                model: target.model,
+                request: &upstream_request,
+                job,
+                deadline: deadline.at(),
+                first_byte: target.max_latency.unwrap_or(provider.timeouts.first_byte),
+                translate: &attempt_ctx,
+            };
+            let started = Instant::now();
+            // A client that hangs up stops the attempt, so nobody pays for an unread answer.
+            let outcome = tokio::select! {
+                outcome = attempt.run() => outcome,
+                gone = super::client_gone(session) => {
+                    ctx.upstream_time += started.elapsed();
+                    verdict::abandoned(health, admitted);
+                    METRICS.upstream_attempts.with_label_values(&[provider.name.as_str(), "client_gone"]).inc();
+                    return Err(Fail::Downstream(gone));
+                }
+            };
+            let ttfb = started.elapsed();
+            ctx.upstream_time += ttfb;
+            let label = match &outcome {
+                Outcome::Failed { label, .. } => *label,
+                _ => "ok",
+            };
             METRICS
                 .upstream_attempts
-                .with_label_values(&[provider.name.as_str(), "skipped_unhealthy"])
+                .with_label_values(&[provider.name.as_str(), label])
                 .inc();
-            continue;
-        }
-        if Instant::now() >= deadline {
-            break;
-        }
-        // A request the provider's translator refuses is the client's error: no failover.
-        let upstream_request = job.build(provider, target.model)?;
-        ctx.attempts += 1;
-        ctx.provider = Some(provider.clone());
-        ctx.served_model = Some(target.model.to_string());
-        let attempt_ctx = TranslateCtx {
-            provider: &provider.name,
-            ..translate.clone()
-        };
-        let attempt = Attempt {
-            connector: &state.connector,
-            snapshot,
-            provider_id: target.provider,
-            provider,
-            model: target.model,
-            request: &upstream_request,
-            job,
-            deadline,
-            translate: &attempt_ctx,
-        };
-        let started = Instant::now();
-        // A client that hangs up stops the attempt, so nobody pays for an unread answer.
-        let outcome = tokio::select! {
-            outcome = attempt.run() => outcome,
-            gone = super::client_gone(session) => {
-                ctx.upstream_time += started.elapsed();
-                METRICS.upstream_attempts.with_label_values(&[provider.name.as_str(), "client_gone"]).inc();
-                return Err(Fail::Downstream(gone));
-            }
-        };
-        ctx.upstream_time += started.elapsed();
-        let label = match &outcome {
-            Outcome::Failed { label, .. } => *label,
-            _ => "ok",
-        };
-        METRICS
-            .upstream_attempts
-            .with_label_values(&[provider.name.as_str(), label])
-            .inc();
-        match outcome {
-            Outcome::Complete { body, usage } => {
-                ctx.usage = usage;
-                ctx.served = true;
-                ctx.cost_micros = super::pricing::cost_micros(snapshot, ctx);
-                note_failover(ctx);
-                return relay::complete(session, ctx, body).await;
-            }
-            Outcome::Stream(open) => {
-                ctx.served = true;
-                note_failover(ctx);
-                return relay::stream(
-                    session,
-                    ctx,
-                    &state.connector,
-                    open,
-                    provider.timeouts.stream_idle,
-                )
-                .await;
-            }
-            Outcome::Failed {
-                error, retryable, ..
-            } => {
-                log::info!(
-                    "request {}: attempt {} at {} ({}) failed: {error}",
-                    ctx.request_id,
-                    ctx.attempts,
-                    provider.name,
-                    model_label(target.model)
-                );
-                if !retryable {
-                    return Err(Fail::Respond(error));
+            let kind = verdict::record(ctx, &labels, health, admitted, &outcome, ttfb);
+            repeatable[i] = kind.is_some_and(FailureKind::counts_against_health);
+            match outcome {
+                Outcome::Complete { body, usage } => {
+                    ctx.usage = usage;
+                    ctx.served = true;
+                    ctx.cost_micros = super::pricing::cost_micros(snapshot, ctx);
+                    note_failover(ctx);
+                    return relay::complete(session, ctx, body).await;
                 }
-                last_error = Some(error);
+                Outcome::Stream(open) => {
+                    ctx.served = true;
+                    note_failover(ctx);
+                    return relay::stream(
+                        session,
+                        ctx,
+                        &state.connector,
+                        open,
+                        provider.timeouts.stream_idle,
+                    )
+                    .await;
+                }
+                Outcome::Failed {
+                    error, retryable, ..
+                } => {
+                    log::info!(
+                        "request {}: attempt {} at {} ({}) failed: {error}",
+                        ctx.request_id,
+                        ctx.attempts,
+                        provider.name,
+                        model_label(target.model)
+                    );
+                    if !retryable {
+                        return Err(Fail::Respond(error));
+                    }
+                    last_error = Some(error);
+                }
             }
+        }
+        if !sent_this_pass {
+            break;
         }
     }
     Err(Fail::Respond(last_error.unwrap_or_else(|| {

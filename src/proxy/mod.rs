@@ -10,10 +10,12 @@ pub mod body;
 pub mod ctx;
 pub mod dispatch;
 mod models;
+pub mod planning;
 pub mod pricing;
 pub mod relay;
 pub mod respond;
 pub mod upstream;
+mod verdict;
 
 use crate::access_log::{AccessLog, Record};
 use crate::auth::KeyTable;
@@ -50,6 +52,11 @@ pub struct GatewayState {
     pub connector: Connector,
     pub access_log: AccessLog,
     pub in_flight: InFlight,
+    /// Passive health of every target; survives config reloads (keyed by provider name and
+    /// model, not by config index).
+    pub health: crate::routing::health::HealthRegistry,
+    /// Gateway-wide retry budget; survives config reloads.
+    pub retry_budget: crate::routing::retry::RetryBudget,
 }
 
 /// The proxy service.
@@ -280,7 +287,7 @@ impl Gateway {
         }
         let charge = pricing::observe(ctx, provider, model.as_str());
         let req = session.req_header();
-        let key = match (&ctx.snapshot, ctx.principal) {
+        let key = match (&ctx.snapshot, &ctx.principal) {
             (Some(s), Some(p)) => Some(s.keys.name(p.key)),
             _ => None,
         };
@@ -313,6 +320,8 @@ impl Gateway {
             overhead_ms: ms(ctx.overhead()),
             error: ctx.error.map(ErrorKind::as_str),
             client: session.client_addr().map(|a| a.to_string()),
+            team: ctx.principal.as_ref().and_then(|p| p.team.as_deref()),
+            tried: &ctx.tried,
         });
     }
 }

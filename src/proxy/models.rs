@@ -88,11 +88,19 @@ pub async fn list(
         .map_err(Fail::Downstream)
 }
 
-/// Every route (first, in config order), then each distinct `provider/model` target.
+/// Every exact route model (first, in config order; glob-only routes have no entry), then
+/// each distinct `provider/model` target.
 fn entries(snapshot: &Snapshot) -> Vec<Entry> {
     let config = &snapshot.config;
     let mut out: Vec<Entry> = Vec::new();
-    for r in &config.routes {
+    for (r, model) in config
+        .routes
+        .iter()
+        .flat_map(|r| r.models.iter().map(move |m| (r, m)))
+    {
+        if out.iter().any(|o| o.id == *model) {
+            continue;
+        }
         let all: Vec<(&Target, bool)> = r
             .targets
             .iter()
@@ -101,7 +109,7 @@ fn entries(snapshot: &Snapshot) -> Vec<Entry> {
             .collect();
         let infos: Vec<Entry> = all.iter().map(|(t, _)| target(snapshot, t)).collect();
         let mut route = combine(&infos);
-        route.id.clone_from(&r.model);
+        route.id.clone_from(model);
         route.owned_by = "switchyard".to_string();
         route.targets = Some(
             all.iter()

@@ -37,6 +37,9 @@ pub struct Attempt<'a> {
     pub job: &'a super::dispatch::Job<'a>,
     /// Overall request deadline (across attempts).
     pub deadline: Instant,
+    /// First-byte deadline of this attempt: the target's `max_latency_ms`, else the
+    /// provider's `first_byte_timeout`.
+    pub first_byte: Duration,
     pub translate: &'a TranslateCtx<'a>,
 }
 
@@ -62,6 +65,8 @@ pub enum Outcome {
         error: GatewayError,
         retryable: bool,
         label: &'static str,
+        /// The provider's own `retry-after`, when it sent one.
+        retry_after: Option<u64>,
     },
 }
 
@@ -70,6 +75,7 @@ fn failed(error: GatewayError, label: &'static str) -> Outcome {
         error,
         retryable: true,
         label,
+        retry_after: None,
     }
 }
 
@@ -77,7 +83,7 @@ impl Attempt<'_> {
     /// Runs the attempt.
     pub async fn run(&self) -> Outcome {
         let started = Instant::now();
-        let first_byte_by = (started + self.provider.timeouts.first_byte).min(self.deadline);
+        let first_byte_by = (started + self.first_byte).min(self.deadline);
         let name = &self.provider.name;
         let addr = match tokio::time::timeout(
             self.provider.timeouts.connect,
@@ -110,6 +116,7 @@ impl Attempt<'_> {
                     error: GatewayError::internal(),
                     retryable: false,
                     label: "internal",
+                    retry_after: None,
                 };
             }
         };
@@ -136,7 +143,7 @@ impl Attempt<'_> {
                     .release_http_session(upstream, &peer, Some(POOL_IDLE))
                     .await;
             }
-            let error = match self.provider.kind {
+            let mut error = match self.provider.kind {
                 crate::config::ProviderKind::Bedrock => providers::bedrock::decode_error(
                     self.provider,
                     status,
@@ -146,8 +153,15 @@ impl Attempt<'_> {
                 ),
                 _ => providers::decode_error(self.provider, status, &body, retry_after),
             };
-            let retryable = matches!(status, 401 | 403 | 404 | 408 | 409 | 429) || status >= 500;
+            // Another target may have a larger window: fail over instead of answering 400.
+            let context = crate::routing::classify::is_context_window_error(status, &body);
+            if context {
+                error = error.with_code("context_length_exceeded");
+            }
+            let retryable =
+                context || matches!(status, 401 | 403 | 404 | 408 | 409 | 429) || status >= 500;
             let label = match status {
+                _ if context => "context_window",
                 429 => "status_429",
                 s if s >= 500 => "status_5xx",
                 _ => "status_4xx",
@@ -156,6 +170,7 @@ impl Attempt<'_> {
                 error,
                 retryable,
                 label,
+                retry_after,
             };
         }
         if self.job.stream() {
@@ -281,6 +296,7 @@ impl Attempt<'_> {
                 retryable: e.status == 429 || e.status >= 500,
                 error: e,
                 label: "invalid_response",
+                retry_after: None,
             },
         }
     }
@@ -307,6 +323,7 @@ impl Attempt<'_> {
                             error: e,
                             retryable,
                             label: "stream_error",
+                            retry_after: None,
                         };
                     }
                 },

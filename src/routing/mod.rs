@@ -1,27 +1,48 @@
 //! Routing: which provider targets a request may use, in which order.
 //!
-//! A model matching a route's `match.model` gets that route's weighted targets in a weighted
-//! random order, then its fallbacks in config order (duplicates removed). A model written
-//! `provider/model` that no route matches goes straight to that provider. Anything else is 404.
-//! [`balancer`] turns a chosen provider into a healthy endpoint address.
+//! Routes are tried in config order; the first whose `match:` rule holds for the request
+//! ([`rules`]) gives its targets, ordered by the route's strategy ([`strategy`]) over their
+//! health ([`health`]) and prices, then its fallbacks in config order. A model written
+//! `provider/model` that no route matches goes straight to that provider; anything else is 404.
+//! Per-request overrides (`models`, `provider`, `:floor`/`:nitro`) are applied in [`plan`].
+//! [`balancer`] turns a chosen provider into a healthy endpoint address; [`retry`] paces the
+//! attempts; [`classify`] maps an attempt's outcome to a health verdict.
 
 pub mod balancer;
+pub mod classify;
 pub mod health;
 pub mod health_service;
+mod plan;
 pub mod retry;
 pub mod rules;
 pub mod strategy;
 
-use crate::config::{Config, ProviderId, Route};
-use crate::error::GatewayError;
-use std::collections::HashMap;
+pub use plan::{PlanInput, PromptTokens};
+
+use crate::catalog::Catalog;
+use crate::config::{Config, ProviderId, Target};
+use health::TargetHealth;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One attempt of a plan: a provider and the model to ask it for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PlannedTarget<'a> {
     pub provider: ProviderId,
     pub model: &'a str,
+    /// First-byte deadline of this target (`max_latency_ms`), else the provider's.
+    pub max_latency: Option<Duration>,
+    /// Passive health; `None` for direct `provider/model` requests (an unbounded key space).
+    pub health: Option<Arc<TargetHealth>>,
+    /// Tried although its breaker denies it: every target was denied (last resort).
+    pub last_resort: bool,
+}
+
+impl PlannedTarget<'_> {
+    /// Same provider and model.
+    pub fn same(&self, provider: ProviderId, model: &str) -> bool {
+        self.provider == provider && self.model == model
+    }
 }
 
 /// The ordered attempts for one request.
@@ -30,66 +51,82 @@ pub struct Plan<'a> {
     /// The matched route, or `None` for a direct `provider/model`.
     pub route: Option<&'a str>,
     pub targets: Vec<PlannedTarget<'a>>,
+    /// Targets left out because the prompt does not fit their context window.
+    pub skipped_context: Vec<(ProviderId, &'a str)>,
+    /// Targets left out because their health denies them (`DenyReason::as_str`), unless
+    /// they were tried as a last resort.
+    pub skipped_health: Vec<(ProviderId, &'a str, health::DenyReason)>,
 }
 
-/// Model → route lookup built from the config.
+/// What ranking knows about a configured target, computed once per config.
+#[derive(Debug, Clone, Copy, Default)]
+struct TargetInfo {
+    /// USD per million tokens (input + output).
+    cost: Option<f64>,
+    context_window: Option<u64>,
+}
+
+/// Route lookup and target ordering built from the config.
 #[derive(Debug)]
 pub struct Router {
     config: Arc<Config>,
-    by_model: HashMap<String, usize>,
+    /// Per route: targets, then fallbacks.
+    info: Vec<(Vec<TargetInfo>, Vec<TargetInfo>)>,
+    needs_tokens: bool,
+    needs_last_user: bool,
+    needs_metadata: bool,
 }
 
 impl Router {
-    /// Indexes the routes of `config`.
+    /// Indexes the routes of `config` and prices their targets.
     pub fn new(config: Arc<Config>) -> Self {
-        let by_model = config
+        let info = config
             .routes
             .iter()
-            .enumerate()
-            .map(|(i, r)| (r.model.clone(), i))
+            .map(|r| {
+                let f = |t: &Target| target_info(&config, &config.catalog, t);
+                (
+                    r.targets.iter().map(f).collect(),
+                    r.fallback.iter().map(f).collect(),
+                )
+            })
             .collect();
-        Self { config, by_model }
+        let any = |f: fn(&rules::Rule) -> bool| config.routes.iter().any(|r| f(&r.rule));
+        Self {
+            needs_tokens: any(rules::Rule::needs_prompt_tokens),
+            needs_last_user: any(rules::Rule::needs_last_user_message),
+            needs_metadata: any(rules::Rule::needs_metadata),
+            config,
+            info,
+        }
     }
 
-    /// The attempts for `model`, using `rand` (0.0..1.0) for the weighted order.
-    pub fn plan<'a>(
-        &'a self,
-        model: &'a str,
-        rand: &mut dyn FnMut() -> f64,
-    ) -> Result<Plan<'a>, GatewayError> {
-        if let Some(&i) = self.by_model.get(model) {
-            let route = &self.config.routes[i];
-            return Ok(Plan {
-                route: Some(route.name.as_str()),
-                targets: ordered_targets(route, rand),
-            });
-        }
-        if let Some((provider, upstream_model)) = model.split_once('/') {
-            if let Some(id) = self
-                .config
-                .provider_id(provider)
-                .filter(|_| !upstream_model.is_empty())
-            {
-                return Ok(Plan {
-                    route: None,
-                    targets: vec![PlannedTarget {
-                        provider: id,
-                        model: upstream_model,
-                    }],
-                });
+    /// Some rule matches on the estimated prompt tokens.
+    pub fn needs_prompt_tokens(&self) -> bool {
+        self.needs_tokens
+    }
+
+    /// Some rule matches on the last user message.
+    pub fn needs_last_user_message(&self) -> bool {
+        self.needs_last_user
+    }
+
+    /// Some rule matches on the body's `metadata`.
+    pub fn needs_metadata(&self) -> bool {
+        self.needs_metadata
+    }
+
+    /// Every model name a client can ask for: exact route models, then `provider/model` of
+    /// targets.
+    pub fn model_names(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for r in &self.config.routes {
+            for m in &r.models {
+                if !out.iter().any(|(n, _)| n == m) {
+                    out.push((m.clone(), "switchyard".to_string()));
+                }
             }
         }
-        Err(GatewayError::unknown_model(model))
-    }
-
-    /// Every model name a client can ask for: route models, then `provider/model` of targets.
-    pub fn model_names(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self
-            .config
-            .routes
-            .iter()
-            .map(|r| (r.model.clone(), "switchyard".to_string()))
-            .collect();
         for r in &self.config.routes {
             for t in r.targets.iter().chain(&r.fallback) {
                 let p = &self.config.providers[t.provider].name;
@@ -103,115 +140,21 @@ impl Router {
     }
 }
 
-/// Weighted random order without replacement (Efraimidis–Spirakis keys), then fallbacks.
-fn ordered_targets<'a>(route: &'a Route, rand: &mut dyn FnMut() -> f64) -> Vec<PlannedTarget<'a>> {
-    let mut keyed: Vec<(f64, PlannedTarget<'a>)> = route
-        .targets
-        .iter()
-        .map(|t| {
-            let u = rand().clamp(f64::MIN_POSITIVE, 1.0);
-            (
-                u.powf(1.0 / f64::from(t.weight)),
-                PlannedTarget {
-                    provider: t.provider,
-                    model: t.model.as_str(),
-                },
-            )
-        })
-        .collect();
-    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut out: Vec<PlannedTarget<'a>> = Vec::with_capacity(keyed.len() + route.fallback.len());
-    for t in keyed
-        .into_iter()
-        .map(|(_, t)| t)
-        .chain(route.fallback.iter().map(|f| PlannedTarget {
-            provider: f.provider,
-            model: f.model.as_str(),
-        }))
-    {
-        if !out.contains(&t) {
-            out.push(t);
-        }
+/// Cost and context window of a configured target: the provider's `prices`, else the
+/// catalog's, else the target's `cost`; the target's `context_window`, else the catalog's.
+fn target_info(config: &Config, catalog: &Catalog, t: &Target) -> TargetInfo {
+    let p = &config.providers[t.provider];
+    let model = catalog.lookup(p.catalog_name(), &t.model);
+    let prices = p.prices.or_else(|| model.and_then(|m| m.prices));
+    TargetInfo {
+        cost: prices
+            .map(|pr| pr.input.usd_per_million() + pr.output.usd_per_million())
+            .or(t.cost),
+        context_window: t
+            .context_window
+            .or_else(|| model.and_then(|m| m.context_window)),
     }
-    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn router() -> Router {
-        let yaml = r#"
-providers:
-  - { name: anthropic, kind: anthropic, base_url: "https://api.anthropic.com", api_key: x }
-  - { name: openai, kind: openai, base_url: "https://api.openai.com/v1", api_key: y }
-routes:
-  - name: mid-tier
-    match: { model: "gpt-4o-mini" }
-    targets:
-      - { provider: anthropic, model: "claude-haiku-4-5", weight: 60 }
-      - { provider: openai, model: "gpt-4o-mini", weight: 40 }
-    fallback: [ { provider: openai, model: "gpt-4o-mini" }, { provider: openai, model: "gpt-4.1" } ]
-keys: [ { name: k, key: abcdefghijk } ]
-"#;
-        Router::new(Arc::new(Config::from_yaml(yaml, &|_| None).unwrap()))
-    }
-
-    /// The first pick follows the weights; fallbacks follow, without duplicates.
-    #[test]
-    fn weighted_order_and_fallback() {
-        let r = router();
-        let mut rng = fastrand::Rng::with_seed(7);
-        let mut first_anthropic = 0;
-        let n = 20_000;
-        for _ in 0..n {
-            let plan = r.plan("gpt-4o-mini", &mut || rng.f64()).unwrap();
-            assert_eq!(plan.route, Some("mid-tier"));
-            assert_eq!(plan.targets.len(), 3, "duplicate fallback removed");
-            assert_eq!(
-                plan.targets[2],
-                PlannedTarget {
-                    provider: 1,
-                    model: "gpt-4.1"
-                }
-            );
-            if plan.targets[0].provider == 0 {
-                first_anthropic += 1;
-            }
-        }
-        let share = f64::from(first_anthropic) / f64::from(n);
-        assert!(
-            (share - 0.6).abs() < 0.02,
-            "anthropic first in {share} of plans, expected 0.6"
-        );
-    }
-
-    /// `provider/model` goes direct; unknown models and providers are 404.
-    #[test]
-    fn direct_and_unknown() {
-        let r = router();
-        let plan = r.plan("anthropic/claude-opus-4-1", &mut || 0.5).unwrap();
-        assert_eq!(
-            (plan.route, plan.targets[0].provider, plan.targets[0].model),
-            (None, 0, "claude-opus-4-1")
-        );
-        for m in ["gpt-5", "nope/x", "anthropic/", "/x"] {
-            assert_eq!(r.plan(m, &mut || 0.5).unwrap_err().status, 404, "{m}");
-        }
-    }
-
-    /// /v1/models lists route models and provider-qualified targets.
-    #[test]
-    fn model_names() {
-        let names: Vec<String> = router().model_names().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(
-            names,
-            vec![
-                "gpt-4o-mini",
-                "anthropic/claude-haiku-4-5",
-                "openai/gpt-4o-mini",
-                "openai/gpt-4.1"
-            ]
-        );
-    }
-}
+mod tests;

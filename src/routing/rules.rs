@@ -163,6 +163,26 @@ impl Rule {
         })
     }
 
+    /// Whether the rule's model condition holds (cheap pre-check before costly facts).
+    pub fn matches_model(&self, model: &str) -> bool {
+        self.models.is_empty() || self.models.iter().any(|g| g.matches(model))
+    }
+
+    /// Whether the rule looks at the estimated prompt tokens.
+    pub fn needs_prompt_tokens(&self) -> bool {
+        self.above.is_some() || self.below.is_some()
+    }
+
+    /// Whether the rule looks at the last user message.
+    pub fn needs_last_user_message(&self) -> bool {
+        self.last_user.is_some()
+    }
+
+    /// Whether the rule looks at the body's `metadata`.
+    pub fn needs_metadata(&self) -> bool {
+        !self.metadata.is_empty()
+    }
+
     /// Whether every condition holds for `f`.
     pub fn matches(&self, f: &RequestFacts<'_>) -> bool {
         (self.models.is_empty() || self.models.iter().any(|g| g.matches(f.model)))

@@ -5,6 +5,7 @@
 pub mod embeddings;
 pub mod request;
 pub mod response;
+pub mod routing_params;
 
 use serde::Serialize;
 

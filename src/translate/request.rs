@@ -6,7 +6,9 @@
 //! the raw body). Typed views ([`Message`], [`Tool`], [`ToolChoice`], [`Stop`]) are decoded on
 //! demand with errors that name the offending parameter.
 
+use super::routing_params;
 use crate::error::GatewayError;
+use crate::routing::strategy::ProviderPrefs;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -58,6 +60,19 @@ pub struct ChatRequest<'a> {
     pub logit_bias: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub response_format: Option<&'a RawValue>,
+    /// Gateway routing: models tried after `model` (never forwarded).
+    #[serde(borrow, default)]
+    models: Option<&'a RawValue>,
+    /// Gateway routing: OpenRouter-style provider preferences (never forwarded).
+    #[serde(borrow, default)]
+    provider: Option<&'a RawValue>,
+    /// Request metadata (routing rules may match on it; forwarded as is).
+    #[serde(borrow, default)]
+    metadata: Option<&'a RawValue>,
+    #[serde(skip)]
+    fallback_models: Vec<String>,
+    #[serde(skip)]
+    provider_prefs: Option<ProviderPrefs>,
     /// Decoded `model`, filled by [`ChatRequest::parse`].
     #[serde(skip)]
     model_name: Cow<'a, str>,
@@ -150,6 +165,8 @@ impl<'a> ChatRequest<'a> {
             req.include_usage = opts.include_usage.unwrap_or(false);
         }
         req.check_ranges()?;
+        req.fallback_models = routing_params::parse_models(req.models)?;
+        req.provider_prefs = routing_params::parse_provider(req.provider)?;
         Ok(req)
     }
 
@@ -201,6 +218,36 @@ impl<'a> ChatRequest<'a> {
     /// Span of the `stream_options` value inside `body`, when present.
     pub fn stream_options_span(&self, body: &[u8]) -> Option<Span> {
         self.stream_options.and_then(|raw| span_of(body, raw))
+    }
+
+    /// `models`: model names to try after `model`, in order.
+    pub fn fallback_models(&self) -> &[String] {
+        &self.fallback_models
+    }
+
+    /// `provider`: per-request routing preferences.
+    pub fn provider_prefs(&self) -> Option<&ProviderPrefs> {
+        self.provider_prefs.as_ref()
+    }
+
+    /// The `metadata` object, when it is one.
+    pub fn metadata(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.metadata
+            .and_then(|m| serde_json::from_str(m.get()).ok())
+    }
+
+    /// Spans of the gateway-only members' values (`models`, `provider`) inside `body`.
+    pub fn gateway_only_spans(&self, body: &[u8]) -> Vec<Span> {
+        [self.models, self.provider]
+            .into_iter()
+            .flatten()
+            .filter_map(|raw| span_of(body, raw))
+            .collect()
+    }
+
+    /// Raw `messages` and `tools`, for the token estimate.
+    pub fn raw_messages_and_tools(&self) -> (Option<&'a RawValue>, Option<&'a RawValue>) {
+        (self.messages, self.tools)
     }
 
     /// True when the request offers tools.

@@ -9,6 +9,7 @@ mod bedrock_messages;
 mod bedrock_render;
 mod cohere;
 mod cohere_render;
+mod context_window;
 mod count_tokens;
 mod delivery;
 mod directives;

@@ -22,7 +22,7 @@ use crate::{anthropic, anthropic_render, gemini, openai, openai_render};
 
 #[path = "gemini_serve.rs"]
 mod gemini_serve;
-use crate::{cohere, cohere_render, ollama, ollama_render};
+use crate::{cohere, cohere_render, context_window, ollama, ollama_render};
 
 /// Largest request body accepted (Anthropic's documented limit).
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -478,6 +478,16 @@ impl EmulatorApp {
         head.ttfb_ms = d.ttfb_ms;
         if let Some(secs) = d.retry_after {
             head.headers.push(("retry-after", secs.to_string()));
+        }
+        if d.context_exceeded {
+            let e = match api {
+                Api::OpenAi => context_window::openai(),
+                Api::Anthropic => context_window::anthropic(),
+                Api::Gemini => context_window::gemini(),
+                Api::Cohere => context_window::cohere(),
+                Api::Ollama => context_window::ollama(),
+            };
+            return self.fail(s, api, head, &e, req_id).await;
         }
         match self.decide_fault(&d, model_full, header_spec) {
             None => {}

@@ -37,6 +37,29 @@ fn splices_model_only() {
     assert_eq!(same, body, "no rewrite when the model is unchanged");
 }
 
+/// The gateway's own `models` and `provider` never reach the provider; the rest is the
+/// client's bytes, whatever the member order (including an insertion next to a removal).
+#[test]
+fn gateway_params_are_cut() {
+    let body = r#"{"models":["b","c"],"model":"a","provider":{"sort":"price"},"messages":[{"role":"user","content":"x"}],"metadata":{"k":"v"}}"#;
+    let (text, v) = build(body, "m2");
+    assert_eq!(
+        text,
+        r#"{"model":"m2","messages":[{"role":"user","content":"x"}],"metadata":{"k":"v"}}"#
+    );
+    assert!(v.get("models").is_none());
+    let body = r#"{"models":["b"],"model":"a","messages":[{"role":"user","content":"x"}],"stream":true,"provider":{"order":["x"]}}"#;
+    let (_, v) = build(body, "a");
+    assert!(
+        v.get("models").is_none() && v.get("provider").is_none(),
+        "{v}"
+    );
+    assert_eq!(v["stream_options"]["include_usage"], true);
+    let escaped = r#"{"model":"a","models":["b"],"messages":[{"role":"user","content":"x"}]}"#;
+    let (_, v) = build(escaped, "a");
+    assert!(v.get("models").is_none(), "{v}");
+}
+
 /// Streams ask for usage: inserted when absent, merged when present.
 #[test]
 fn streams_request_usage() {

@@ -1,0 +1,113 @@
+//! Gathers the facts of a request for [`Router::plan`](crate::routing::Router::plan) and
+//! counts the plan's skips. Expensive facts are computed only when needed: the last user
+//! message and `metadata` only when a rule reads them, the prompt token estimate (tiktoken
+//! `o200k_base`) only when a rule reads it or the cheap bound (body bytes / 2) could exceed
+//! some target's context window.
+
+use super::ctx::RequestCtx;
+use super::{GatewayState, Snapshot};
+use crate::error::GatewayError;
+use crate::metrics::{METRICS, model_label};
+use crate::routing::{Plan, PlanInput, PromptTokens};
+use crate::translate::request::ChatRequest;
+use http::HeaderMap;
+use std::time::Instant;
+
+/// The plan of a chat completion (rules, overrides, context windows).
+pub fn chat<'a>(
+    state: &GatewayState,
+    snapshot: &'a Snapshot,
+    headers: &HeaderMap,
+    ctx: &mut RequestCtx,
+    req: &'a ChatRequest<'a>,
+    body_len: usize,
+) -> Result<Plan<'a>, GatewayError> {
+    let router = &snapshot.router;
+    let last_user = router
+        .needs_last_user_message()
+        .then(|| crate::translate::routing_params::last_user_text(req))
+        .flatten();
+    let metadata = router.needs_metadata().then(|| req.metadata()).flatten();
+    let principal = ctx.principal.clone();
+    let input = PlanInput {
+        model: req.model(),
+        models: req.fallback_models(),
+        prefs: req.provider_prefs(),
+        team: principal.as_ref().and_then(|p| p.team.as_deref()),
+        tags: principal.as_ref().map_or(&[], |p| &p.tags[..]),
+        has_tools: req.has_tools(),
+        last_user_message: last_user.as_deref(),
+        headers: Some(headers),
+        metadata: metadata.as_ref(),
+        max_output_tokens: req.max_output_tokens().unwrap_or(0),
+        body_len,
+    };
+    let mut count = || {
+        let (messages, tools) = req.raw_messages_and_tools();
+        crate::inbound::count::estimate_openai(messages, tools)
+    };
+    let mut tokens = PromptTokens::new(&mut count);
+    let plan = router.plan(
+        &input,
+        &mut tokens,
+        &state.health,
+        Instant::now(),
+        &mut || fastrand::f64(),
+    );
+    if let Ok(p) = &plan {
+        note_skips(snapshot, ctx, p);
+    }
+    plan
+}
+
+/// The plan of a request routed by model only (embeddings, Anthropic Messages): rules on
+/// the key and headers apply; body facts are absent.
+pub fn by_model<'a>(
+    state: &GatewayState,
+    snapshot: &'a Snapshot,
+    headers: &HeaderMap,
+    ctx: &mut RequestCtx,
+    model: &'a str,
+) -> Result<Plan<'a>, GatewayError> {
+    let principal = ctx.principal.clone();
+    let input = PlanInput {
+        model,
+        team: principal.as_ref().and_then(|p| p.team.as_deref()),
+        tags: principal.as_ref().map_or(&[], |p| &p.tags[..]),
+        headers: Some(headers),
+        ..PlanInput::default()
+    };
+    let mut count = || 0;
+    let mut tokens = PromptTokens::new(&mut count);
+    let plan = snapshot.router.plan(
+        &input,
+        &mut tokens,
+        &state.health,
+        Instant::now(),
+        &mut || fastrand::f64(),
+    );
+    if let Ok(p) = &plan {
+        note_skips(snapshot, ctx, p);
+    }
+    plan
+}
+
+/// Counts and logs targets the plan left out (context window, breaker, Retry-After).
+fn note_skips(snapshot: &Snapshot, ctx: &mut RequestCtx, plan: &Plan<'_>) {
+    let context = plan
+        .skipped_context
+        .iter()
+        .map(|(p, m)| (*p, *m, "skipped_context_window"));
+    let health = plan
+        .skipped_health
+        .iter()
+        .map(|(p, m, reason)| (*p, *m, super::verdict::skip_label(*reason)));
+    for (p, m, outcome) in context.chain(health) {
+        let name = snapshot.config.providers[p].name.as_str();
+        METRICS
+            .target_attempts
+            .with_label_values(&[name, model_label(m).as_str(), outcome])
+            .inc();
+        ctx.tried.push(format!("{name}/{m}:{outcome}"));
+    }
+}

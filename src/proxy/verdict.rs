@@ -1,0 +1,147 @@
+//! Per-target bookkeeping of the attempt loop: the health verdict of each attempt (exactly
+//! one `record_*` per admitted attempt), Retry-After windows, per-target metrics and the
+//! access log's `tried` list.
+
+use super::ctx::RequestCtx;
+use super::upstream::Outcome;
+use crate::metrics::{METRICS, model_label};
+use crate::routing::classify;
+use crate::routing::health::{BreakerState, DenyReason, FailureKind, TargetHealth};
+use std::time::{Duration, Instant};
+
+/// Label values of one target.
+pub struct TargetLabels<'a> {
+    pub provider: &'a str,
+    pub model: String,
+}
+
+impl<'a> TargetLabels<'a> {
+    pub fn new(provider: &'a str, model: &str) -> Self {
+        Self {
+            provider,
+            model: model_label(model),
+        }
+    }
+
+    fn values<'s>(&'s self, third: &'s str) -> [&'s str; 3] {
+        [self.provider, self.model.as_str(), third]
+    }
+}
+
+/// A target skipped by its health: metrics and `tried`.
+pub fn skipped(ctx: &mut RequestCtx, l: &TargetLabels<'_>, reason: DenyReason, h: &TargetHealth) {
+    let outcome = skip_label(reason);
+    METRICS
+        .target_attempts
+        .with_label_values(&l.values(outcome))
+        .inc();
+    ctx.tried
+        .push(format!("{}/{}:{outcome}", l.provider, l.model));
+    gauges(l, h);
+}
+
+/// The outcome label of a target skipped for its health.
+pub fn skip_label(reason: DenyReason) -> &'static str {
+    match reason {
+        DenyReason::RetryAfter { .. } => "skipped_retry_after",
+        DenyReason::Open { .. } | DenyReason::HalfOpenBusy => "skipped_breaker",
+    }
+}
+
+/// What an attempt's outcome means for the target's health. Returns the failure kind (for
+/// deciding whether re-trying the same target can help).
+pub fn record(
+    ctx: &mut RequestCtx,
+    l: &TargetLabels<'_>,
+    health: Option<&TargetHealth>,
+    admitted: bool,
+    outcome: &Outcome,
+    ttfb: Duration,
+) -> Option<FailureKind> {
+    let now = Instant::now();
+    let (label, kind) = match outcome {
+        Outcome::Complete { .. } | Outcome::Stream(_) => {
+            if let (Some(h), true) = (health, admitted) {
+                h.record_success(now, ttfb);
+            }
+            ("ok", None)
+        }
+        Outcome::Failed {
+            label,
+            error,
+            retry_after,
+            ..
+        } => {
+            let kind = classify::failure_kind(label, error.status);
+            if let (Some(h), true) = (health, admitted) {
+                match kind {
+                    Some(k) => h.record_failure(now, k),
+                    None => h.record_abandoned(now),
+                }
+            }
+            // 429, 503 and 529 (mapped to 503) with the provider's own Retry-After: no
+            // request reaches the target inside the window.
+            let overloaded =
+                *label == "status_429" || (*label == "status_5xx" && error.status == 503);
+            if let (Some(h), Some(secs), true) = (health, retry_after, overloaded) {
+                h.retry_after(now, Duration::from_secs(*secs));
+            }
+            if let Some(k) = kind {
+                METRICS
+                    .target_failures
+                    .with_label_values(&l.values(k.as_str()))
+                    .inc();
+            }
+            (*label, kind)
+        }
+    };
+    METRICS
+        .target_attempts
+        .with_label_values(&l.values(label))
+        .inc();
+    ctx.tried
+        .push(format!("{}/{}:{label}", l.provider, l.model));
+    if let Some(h) = health {
+        gauges(l, h);
+    }
+    kind
+}
+
+/// An admitted attempt that was never sent (budget, deadline, client gone): frees its slot.
+pub fn abandoned(health: Option<&TargetHealth>, admitted: bool) {
+    if let (Some(h), true) = (health, admitted) {
+        h.record_abandoned(Instant::now());
+    }
+}
+
+/// A retry the budget refused.
+pub fn retry_denied(ctx: &mut RequestCtx, l: &TargetLabels<'_>) {
+    METRICS
+        .retries_denied
+        .with_label_values(&[l.provider, l.model.as_str()])
+        .inc();
+    ctx.tried
+        .push(format!("{}/{}:retry_budget_exhausted", l.provider, l.model));
+}
+
+/// Breaker state, EWMA and weight factor gauges of a target.
+fn gauges(l: &TargetLabels<'_>, h: &TargetHealth) {
+    let s = h.snapshot(Instant::now());
+    let pm = [l.provider, l.model.as_str()];
+    let state = match s.state {
+        BreakerState::Closed => 0.0,
+        BreakerState::HalfOpen => 1.0,
+        BreakerState::Open => 2.0,
+    };
+    METRICS
+        .target_breaker_state
+        .with_label_values(&pm)
+        .set(state);
+    METRICS
+        .target_weight_factor
+        .with_label_values(&pm)
+        .set(s.weight_factor);
+    if let Some(ms) = s.ewma_ttfb_ms {
+        METRICS.target_ttfb_ewma_ms.with_label_values(&pm).set(ms);
+    }
+}
