@@ -2,7 +2,9 @@
 # Chaos benchmark (issue 4 §8): two providers, one failing 30% of requests with random 5xx,
 # 429 and timeouts. Sends the same bounded load (a) straight to the failing provider and
 # (b) through Switchyard, whose route tries the failing provider first and fails over to the
-# healthy one; prints client-visible success rate and p50/p99 latency as a markdown table.
+# healthy one, (c) the same with a per-target first-byte deadline (`max_latency_ms`) on the
+# failing provider and (d) with a circuit breaker tripping on its error ratio; prints
+# client-visible success rate and p50/p99 latency as a markdown table.
 #
 # Starts the emulator and the gateway on free loopback ports and stops both by PID
 # (SIGTERM, short grace, SIGKILL) on exit. Not a test: the numbers depend on the machine.
@@ -14,6 +16,10 @@
 #   HANG_MS      how long a `timeout` failure holds the connection (default 3000)
 #   FIRST_BYTE   gateway first_byte_timeout of the flaky provider (default 1s)
 #   SEED         emulator seed of the failure draws (default 42)
+#   RETRY        gateway `server.retry` (default `{ budget_ratio: 0.5 }`: a primary failing
+#                30 % of the time needs retries for 30 % of the traffic, above the 20 % default)
+#   MAX_LATENCY_MS  first-byte deadline of the flaky target in the third arm (default 250)
+#   BREAKER_RATIO   breaker error ratio of the fourth arm (default 0.2, window 10 s, cooldown 5 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN_DIR=${BIN_DIR:-target/release}
@@ -24,6 +30,9 @@ FAIL_MODES=${FAIL_MODES:-500,502,503,429,timeout}
 HANG_MS=${HANG_MS:-3000}
 FIRST_BYTE=${FIRST_BYTE:-1s}
 SEED=${SEED:-42}
+RETRY=${RETRY:-"{ budget_ratio: 0.5 }"}
+MAX_LATENCY_MS=${MAX_LATENCY_MS:-250}
+BREAKER_RATIO=${BREAKER_RATIO:-0.2}
 KEY=sk-chaos-benchmark-0001
 PY=${PYTHON:-python3}
 
@@ -32,7 +41,7 @@ for b in switchyard switchyard-emulator; do
 done
 
 port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-EMU=$(port); GW=$(port); ADMIN=$(port)
+EMU=$(port)
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -48,38 +57,56 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 FLAKY_MODEL="gpt-4o-mini#fail_rate=$FAIL_RATE;fail_modes=$FAIL_MODES;hang_ms=$HANG_MS"
-cat > "$WORK/switchyard.yaml" <<YAML
+"$BIN_DIR/switchyard-emulator" --listen "127.0.0.1:$EMU" --no-record --seed "$SEED" 2>"$WORK/emulator.log" & PIDS+=($!)
+
+ready() { "$PY" -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('$1', timeout=1).status == 200 else 1)" 2>/dev/null; }
+run() { "$PY" scripts/chaos_client.py --requests "$REQUESTS" --concurrency "$CONCURRENCY" --key "$KEY" "$@"; }
+
+# One gateway per arm, so health state and settings do not leak between arms.
+#   $1 label  $2 extra `server:` settings  $3 extra settings of the flaky target
+arm() {
+  local label=$1 server_extra=$2 target_extra=$3 gw admin pid
+  gw=$(port); admin=$(port)
+  cat > "$WORK/switchyard.yaml" <<YAML
 server:
-  listen: "127.0.0.1:$GW"
-  admin_listen: "127.0.0.1:$ADMIN"
+  listen: "127.0.0.1:$gw"
+  admin_listen: "127.0.0.1:$admin"
   grace_period: 1s
   access_log: off
   max_attempts: 4
   request_timeout: 30s
+  retry: $RETRY
+$server_extra
 providers:
   - { name: flaky, kind: openai, base_url: "http://127.0.0.1:$EMU/v1", api_key: emulator, first_byte_timeout: $FIRST_BYTE }
   - { name: steady, kind: openai, base_url: "http://127.0.0.1:$EMU/v1", api_key: emulator }
 routes:
   - name: chaos
     match: { model: chaos }
-    targets: [ { provider: flaky, model: "$FLAKY_MODEL" } ]
+    targets: [ { provider: flaky, model: "$FLAKY_MODEL"$target_extra } ]
     fallback: [ { provider: steady, model: gpt-4o-mini } ]
 keys: [ { name: chaos, key: "$KEY" } ]
 YAML
+  "$BIN_DIR/switchyard" --config "$WORK/switchyard.yaml" >"$WORK/gateway.out" 2>"$WORK/gateway.log" & pid=$!; PIDS+=($pid)
+  for _ in $(seq 1 100); do ready "http://127.0.0.1:$gw/healthz" && break; sleep 0.1; done
+  ready "http://127.0.0.1:$gw/healthz" || { echo "gateway did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
+  run --label "$label" --url "http://127.0.0.1:$gw/v1/chat/completions" --model chaos
+  "$PY" -c "import urllib.request; print(''.join(l for l in urllib.request.urlopen('http://127.0.0.1:$admin/metrics').read().decode().splitlines(True) if l.startswith(('switchyard_target_attempts_total', 'switchyard_retries_denied_total'))))" >"$WORK/attempts-$pid.txt" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  { echo "$label:"; cat "$WORK/attempts-$pid.txt"; } >>"$WORK/attempts.txt"
+}
 
-"$BIN_DIR/switchyard-emulator" --listen "127.0.0.1:$EMU" --no-record --seed "$SEED" 2>"$WORK/emulator.log" & PIDS+=($!)
-"$BIN_DIR/switchyard" --config "$WORK/switchyard.yaml" >"$WORK/gateway.out" 2>"$WORK/gateway.log" & PIDS+=($!)
+for _ in $(seq 1 100); do ready "http://127.0.0.1:$EMU/_emulator/health" && break; sleep 0.1; done
+ROWS=()
+ROWS+=("$(run --label "direct to the failing provider" --url "http://127.0.0.1:$EMU/v1/chat/completions" --model "$FLAKY_MODEL")")
+ROWS+=("$(arm "Switchyard: failover" "" "")")
+ROWS+=("$(arm "Switchyard: failover + max_latency_ms $MAX_LATENCY_MS" "" ", max_latency_ms: $MAX_LATENCY_MS")")
+ROWS+=("$(arm "Switchyard: failover + breaker (ratio $BREAKER_RATIO)" "  health: { breaker: { error_ratio: $BREAKER_RATIO, min_requests: 20, window: 10s, cooldown: 5s } }" "")")
 
-ready() { "$PY" -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('$1', timeout=1).status == 200 else 1)" 2>/dev/null; }
-for _ in $(seq 1 100); do ready "http://127.0.0.1:$GW/healthz" && ready "http://127.0.0.1:$EMU/_emulator/health" && break; sleep 0.1; done
-ready "http://127.0.0.1:$GW/healthz" || { echo "gateway did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
-
-run() { "$PY" scripts/chaos_client.py --requests "$REQUESTS" --concurrency "$CONCURRENCY" --key "$KEY" "$@"; }
-DIRECT=$(run --label "direct to the failing provider" --url "http://127.0.0.1:$EMU/v1/chat/completions" --model "$FLAKY_MODEL")
-GATEWAY=$(run --label "through Switchyard (failover)" --url "http://127.0.0.1:$GW/v1/chat/completions" --model chaos)
-ATTEMPTS=$("$PY" -c "import urllib.request; print(''.join(l for l in urllib.request.urlopen('http://127.0.0.1:$ADMIN/metrics').read().decode().splitlines(True) if l.startswith('switchyard_upstream_attempts_total')))" 2>/dev/null || true)
-
-"$PY" - "$DIRECT" "$GATEWAY" <<'PY'
+"$PY" - "${ROWS[@]}" <<'PY'
 import json, sys
 rows = [json.loads(a) for a in sys.argv[1:]]
 print("| path | requests | success rate | p50 ms | p99 ms | max ms | failures by outcome |")
@@ -89,5 +116,5 @@ for r in rows:
     print(f"| {r['label']} | {r['requests']} | {100 * r['success_rate']:.2f}% | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} | {fails} |")
 PY
 echo
-echo "flaky provider: fail_rate=$FAIL_RATE fail_modes=$FAIL_MODES hang_ms=$HANG_MS; gateway first_byte_timeout=$FIRST_BYTE; $REQUESTS requests per path at concurrency $CONCURRENCY"
-[ -n "$ATTEMPTS" ] && { echo; echo "gateway upstream attempts:"; echo "$ATTEMPTS"; }
+echo "flaky provider: fail_rate=$FAIL_RATE fail_modes=$FAIL_MODES hang_ms=$HANG_MS; gateway first_byte_timeout=$FIRST_BYTE, retry=$RETRY; $REQUESTS requests per path at concurrency $CONCURRENCY"
+echo; echo "gateway attempts per target:"; cat "$WORK/attempts.txt"

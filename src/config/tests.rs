@@ -382,3 +382,114 @@ fn catalog_file() {
         "{e}"
     );
 }
+
+const ROUTING: &str = r#"
+server:
+  health: { breaker: { consecutive_failures: 3, cooldown: 2s }, latency: { weight_floor: 0.1 } }
+  retry: { backoff_base: 50ms, budget_ratio: 0.5 }
+providers:
+  - { name: a, kind: openai, base_url: "http://127.0.0.1:1/v1", api_key: x }
+routes:
+  - name: first
+    match: { model: ["gpt-*", exact], tools: true }
+    strategy: scored
+    score_weights: { latency: 1, cost: 1 }
+    targets: [ { provider: a, model: m, cost: 2.5, score: 0.7, max_latency_ms: 300, context_window: 8000 } ]
+    fallback: [ { provider: a, model: f, max_latency_ms: 900 } ]
+  - name: second
+    match: { model: exact }
+    targets: [ { provider: a, model: m } ]
+keys: [ { name: k, key: abcdefghijk, team: research, tags: [premium, beta] } ]
+"#;
+
+/// Routing settings: rules (the same model in two routes is fine: file order decides),
+/// strategies, target fields, keys' team and tags, health and retry settings.
+#[test]
+fn routing_settings_load() {
+    use crate::routing::strategy::{ScoreWeights, Strategy};
+    let c = load(ROUTING).unwrap();
+    let r = &c.routes[0];
+    assert_eq!(r.models, ["exact"], "globs are not listed");
+    assert_eq!(
+        r.strategy,
+        Strategy::Scored(ScoreWeights {
+            latency: 1.0,
+            cost: 1.0,
+            success: 0.0,
+            custom: 0.0
+        })
+    );
+    let t = &r.targets[0];
+    assert_eq!(
+        (t.cost, t.score, t.max_latency, t.context_window),
+        (
+            Some(2.5),
+            Some(0.7),
+            Some(Duration::from_millis(300)),
+            Some(8000)
+        )
+    );
+    assert_eq!(r.fallback[0].max_latency, Some(Duration::from_millis(900)));
+    assert_eq!(c.routes[1].strategy, Strategy::Weighted);
+    assert_eq!(c.keys[0].team.as_deref(), Some("research"));
+    assert_eq!(c.keys[0].tags, ["premium", "beta"]);
+    let h = c.server.health;
+    assert_eq!(h.breaker.consecutive_failures, 3);
+    assert_eq!(h.breaker.cooldown, Duration::from_secs(2));
+    assert_eq!(h.breaker.error_ratio, 0.5, "default kept");
+    assert_eq!(h.latency.weight_floor, 0.1);
+    assert_eq!(c.server.retry.backoff.base, Duration::from_millis(50));
+    assert_eq!(c.server.retry.budget.ratio, 0.5);
+    assert_eq!(c.server.retry.budget.min_per_sec, 3.0, "default kept");
+}
+
+/// Invalid routing settings name their field.
+#[test]
+fn routing_errors_are_named() {
+    for (from, to, path) in [
+        (
+            "strategy: scored",
+            "strategy: fastest",
+            "routes[0].strategy",
+        ),
+        (
+            "match: { model: exact }",
+            "match: { model: exact, last_user_message: '(' }",
+            "routes[1].match.last_user_message",
+        ),
+        (
+            "match: { model: exact }",
+            "match: { model: exact, prompt_tokens: { above: 5, below: 6 } }",
+            "routes[1].match.prompt_tokens",
+        ),
+        ("cost: 2.5", "cost: -1", "routes[0].targets[0].cost"),
+        ("score: 0.7", "score: 2", "routes[0].targets[0].score"),
+        (
+            "max_latency_ms: 300",
+            "max_latency_ms: 0",
+            "routes[0].targets[0].max_latency_ms",
+        ),
+        (
+            "score_weights: { latency: 1, cost: 1 }",
+            "score_weights: { latency: 0 }",
+            "routes[0].score_weights",
+        ),
+        (
+            "consecutive_failures: 3",
+            "consecutive_failures: 0",
+            "server.health.breaker.consecutive_failures",
+        ),
+        (
+            "budget_ratio: 0.5",
+            "budget_ratio: -1",
+            "server.retry.budget_ratio",
+        ),
+        ("tags: [premium, beta]", "tags: [\"\"]", "keys[0].tags[0]"),
+    ] {
+        assert!(ROUTING.contains(from), "{from}");
+        let e = err(&ROUTING.replace(from, to));
+        assert!(e.starts_with(path), "{to}: {e}");
+    }
+    let e = err(&ROUTING.replace("    strategy: scored\n", ""));
+    assert!(e.starts_with("routes[0].score_weights"), "{e}");
+}
