@@ -2,8 +2,9 @@
 # Chaos benchmark (issue 4 §8): two providers, one failing 30% of requests with random 5xx,
 # 429 and timeouts. Sends the same bounded load (a) straight to the failing provider and
 # (b) through Switchyard, whose route tries the failing provider first and fails over to the
-# healthy one, (c) the same with a per-target first-byte deadline (`max_latency_ms`) on the
-# failing provider and (d) with a circuit breaker tripping on its error ratio; prints
+# healthy one: (b) with the breaker disabled (failover alone), (c) the same with a per-target
+# first-byte deadline (`max_latency_ms`) on the failing provider, (d) with the default breaker
+# and (e) with a breaker tripping on a lower error ratio and a short cooldown; prints
 # client-visible success rate and p50/p99 latency as a markdown table.
 #
 # Starts the emulator and the gateway on free loopback ports and stops both by PID
@@ -18,8 +19,8 @@
 #   SEED         emulator seed of the failure draws (default 42)
 #   RETRY        gateway `server.retry` (default `{ budget_ratio: 0.5 }`: a primary failing
 #                30 % of the time needs retries for 30 % of the traffic, above the 20 % default)
-#   MAX_LATENCY_MS  first-byte deadline of the flaky target in the third arm (default 250)
-#   BREAKER_RATIO   breaker error ratio of the fourth arm (default 0.2, window 10 s, cooldown 5 s)
+#   MAX_LATENCY_MS  first-byte deadline of the flaky target in arm (c) (default 250)
+#   BREAKER_RATIO   breaker error ratio of arm (e) (default 0.2, window 10 s, cooldown 5 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN_DIR=${BIN_DIR:-target/release}
@@ -102,9 +103,12 @@ YAML
 for _ in $(seq 1 100); do ready "http://127.0.0.1:$EMU/_emulator/health" && break; sleep 0.1; done
 ROWS=()
 ROWS+=("$(run --label "direct to the failing provider" --url "http://127.0.0.1:$EMU/v1/chat/completions" --model "$FLAKY_MODEL")")
-ROWS+=("$(arm "Switchyard: failover" "" "")")
-ROWS+=("$(arm "Switchyard: failover + max_latency_ms $MAX_LATENCY_MS" "" ", max_latency_ms: $MAX_LATENCY_MS")")
-ROWS+=("$(arm "Switchyard: failover + breaker (ratio $BREAKER_RATIO)" "  health: { breaker: { error_ratio: $BREAKER_RATIO, min_requests: 20, window: 10s, cooldown: 5s } }" "")")
+# A breaker that never trips, to measure failover alone.
+OFF="  health: { breaker: { consecutive_failures: 1000000, min_requests: 1000000 } }"
+ROWS+=("$(arm "Switchyard: failover only (breaker off)" "$OFF" "")")
+ROWS+=("$(arm "Switchyard: failover + max_latency_ms $MAX_LATENCY_MS (breaker off)" "$OFF" ", max_latency_ms: $MAX_LATENCY_MS")")
+ROWS+=("$(arm "Switchyard: defaults (breaker on)" "" "")")
+ROWS+=("$(arm "Switchyard: breaker on error ratio $BREAKER_RATIO, cooldown 5s" "  health: { breaker: { error_ratio: $BREAKER_RATIO, min_requests: 20, window: 10s, cooldown: 5s } }" "")")
 
 "$PY" - "${ROWS[@]}" <<'PY'
 import json, sys
