@@ -105,7 +105,14 @@ pub async fn chat(
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
     let headers = session.req_header().headers.clone();
-    let plan = super::planning::chat(state, snapshot, &headers, ctx, &req, raw.len())?;
+    // Tokenizing a large prompt takes milliseconds to seconds: do it on a blocking thread, not
+    // on the worker that serves other requests. Small prompts are counted inline, if at all.
+    let precounted = if raw.len() > super::planning::INLINE_COUNT_LIMIT {
+        super::planning::count_off_thread(raw.clone()).await
+    } else {
+        None
+    };
+    let plan = super::planning::chat(state, snapshot, &headers, ctx, &req, raw.len(), precounted)?;
     let job = Job::Chat {
         req: &req,
         raw: &raw,

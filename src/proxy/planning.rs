@@ -13,7 +13,25 @@ use crate::translate::request::ChatRequest;
 use http::HeaderMap;
 use std::time::Instant;
 
-/// The plan of a chat completion (rules, overrides, context windows).
+/// Bodies up to this size are tokenized inline when a count is needed (well under a
+/// millisecond); larger ones are counted on a blocking thread before planning.
+pub const INLINE_COUNT_LIMIT: usize = 64 * 1024;
+
+/// The prompt token estimate of a chat request body, computed on Tokio's blocking pool.
+/// `None` if the body does not parse (the caller already validated it) or the task failed.
+pub async fn count_off_thread(body: bytes::Bytes) -> Option<u64> {
+    tokio::task::spawn_blocking(move || {
+        let req = ChatRequest::parse(&body).ok()?;
+        let (messages, tools) = req.raw_messages_and_tools();
+        Some(crate::inbound::count::estimate_openai(messages, tools))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The plan of a chat completion (rules, overrides, context windows). `precounted` is the
+/// prompt estimate when it was already computed off-thread.
 pub fn chat<'a>(
     state: &GatewayState,
     snapshot: &'a Snapshot,
@@ -21,6 +39,7 @@ pub fn chat<'a>(
     ctx: &mut RequestCtx,
     req: &'a ChatRequest<'a>,
     body_len: usize,
+    precounted: Option<u64>,
 ) -> Result<Plan<'a>, GatewayError> {
     let router = &snapshot.router;
     let last_user = router
@@ -43,8 +62,10 @@ pub fn chat<'a>(
         body_len,
     };
     let mut count = || {
-        let (messages, tools) = req.raw_messages_and_tools();
-        crate::inbound::count::estimate_openai(messages, tools)
+        precounted.unwrap_or_else(|| {
+            let (messages, tools) = req.raw_messages_and_tools();
+            crate::inbound::count::estimate_openai(messages, tools)
+        })
     };
     let mut tokens = PromptTokens::new(&mut count);
     let plan = router.plan(
