@@ -13,7 +13,7 @@ pub const DEFAULT_HANG_MS: u64 = 30_000;
 /// The keys the emulator understands, listed in error messages.
 const KNOWN_KEYS: &str = "status, retry_after, ttfb_ms, chunk_ms, tokens, split, drop_after, \
 error_after, fail_first, fail_rate, fail_modes, hang_ms, tool, cache_read, cache_write, thinking, \
-no_done, no_usage, reply, context_exceeded";
+no_done, no_usage, reply, context_exceeded, slow_after";
 
 /// One way a `fail_rate` failure can manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,9 @@ pub struct Directives {
     pub reply: Option<String>,
     /// Answer with the provider's context-window-exceeded error.
     pub context_exceeded: bool,
+    /// `ttfb_ms` applies only after this many requests with the same model string (a target
+    /// that becomes slow after a healthy baseline).
+    pub slow_after: Option<u64>,
 }
 
 /// Split `gpt-4o#status=429` into the reported model (`gpt-4o`) and the directive string.
@@ -120,6 +123,7 @@ impl Directives {
             "no_done" => self.no_done = flag(key, v)?,
             "no_usage" => self.no_usage = flag(key, v)?,
             "context_exceeded" => self.context_exceeded = flag(key, v)?,
+            "slow_after" => self.slow_after = Some(int(key, v)?),
             "reply" => self.reply = Some(percent_decode(raw).map_err(|e| bad(key, raw, &e))?),
             _ => {
                 return Err(format!(

@@ -83,6 +83,12 @@ impl EmulatorApp {
             }
         };
         head.ttfb_ms = d.ttfb_ms;
+        if let Some(n) = d.slow_after {
+            let key = format!("{model_full}\u{1f}slow_after");
+            if self.recorder.bump_failure_counter(&key) <= n {
+                head.ttfb_ms = 0;
+            }
+        }
         if let Some(secs) = d.retry_after {
             head.headers.push(("retry-after", secs.to_string()));
         }
