@@ -13,9 +13,9 @@
 //! | ↳ auth | [`auth`] | Bearer / `x-api-key` → hashed key lookup, constant-time compare |
 //! | ↳ body | [`proxy::body`] | bounded read of the whole body (any size up to the limit; 413 beyond) |
 //! | ↳ parse | [`translate::request`], [`translate::embeddings`], [`inbound`] | lazy OpenAI request envelope (typed views on demand); embeddings; Anthropic Messages requests for `/v1/messages` |
-//! | ↳ route | [`routing`] | route match → weighted target order + fallbacks; [`routing::balancer`] picks a healthy endpoint |
+//! | ↳ route | [`routing`], [`proxy::planning`] | rules in file order → strategy over passive health ([`routing::health`]) and prices → overrides, context windows, fallbacks; [`routing::balancer`] picks a healthy endpoint |
 //! | ↳ translate | [`providers`] | OpenAI → native request, one module per kind (`openai`/`azure` pass-through splice, `anthropic`, `gemini`, `bedrock` with SigV4, `ollama`, `cohere`); unsupported-parameter policy |
-//! | ↳ attempt | [`proxy::upstream`] | Pingora pooled `Connector`: send, read header, classify, fail over before the first byte |
+//! | ↳ attempt | [`proxy::dispatch`], [`proxy::upstream`] | breaker admission, retry budget and backoff ([`routing::retry`]); Pingora pooled `Connector`: send, read header, classify, fail over before the first byte |
 //! | ↳ relay | [`proxy::relay`], [`stream`] | incremental SSE / NDJSON / AWS event-stream framing + per-provider state machine → OpenAI chunks (→ Anthropic events on `/v1/messages`) |
 //! | `upstream_peer` | [`proxy`] | never reached (handler mode) |
 //! | `fail_to_proxy` | [`proxy`], [`error`] | OpenAI-shaped 500 for unexpected failures |
