@@ -167,6 +167,11 @@ fn unreachable_postgres_never_refuses_requests() {
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// The test database (`SWITCHYARD_TEST_POSTGRES` overrides it, e.g. to check the skip path).
+fn pg_url() -> String {
+    std::env::var("SWITCHYARD_TEST_POSTGRES").unwrap_or_else(|_| PG.to_string())
+}
+
 /// A client of the test database, or `None` (with the SKIPPED line) when it is unreachable.
 fn postgres() -> Option<(tokio::runtime::Runtime, tokio_postgres::Client)> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -176,7 +181,7 @@ fn postgres() -> Option<(tokio::runtime::Runtime, tokio_postgres::Client)> {
     let connected = rt.block_on(async {
         tokio::time::timeout(
             Duration::from_secs(3),
-            tokio_postgres::connect(PG, tokio_postgres::NoTls),
+            tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls),
         )
         .await
     });
@@ -186,7 +191,12 @@ fn postgres() -> Option<(tokio::runtime::Runtime, tokio_postgres::Client)> {
             Some((rt, client))
         }
         _ => {
-            eprintln!("SKIPPED: postgres not reachable at 127.0.0.1:5432");
+            // Straight to stderr, past libtest's capture, so `make test` can list skips.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: postgres not reachable at 127.0.0.1:5432"
+            );
             None
         }
     }
@@ -205,7 +215,7 @@ fn postgres_store_gets_every_row() {
     let schema = format!("ledger_test_{}_{nanos}", std::process::id());
     rt.block_on(client.batch_execute(&format!("CREATE SCHEMA {schema}")))
         .unwrap();
-    let url = format!("{PG}?options=-csearch_path%3D{schema}");
+    let url = format!("{}?options=-csearch_path%3D{schema}", pg_url());
 
     let emu = Emulator::start();
     let (yaml, port, admin) = config(&emu, ROUTES, &format!(", ledger: \"{url}\""));
