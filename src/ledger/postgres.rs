@@ -44,12 +44,15 @@ pub const MIGRATIONS: &[(i32, &str)] = &[(
     CREATE INDEX requests_key_ts ON requests (key_name, ts);",
 )];
 
+/// One statement per batch: column arrays, unnested into rows (one round trip).
 const INSERT: &str = "INSERT INTO requests (ts, request_id, key_name, team, route, provider,
     requested_model, served_model, attempts, status, prompt_tokens, completion_tokens,
     cached_tokens, cache_write_tokens, reasoning_tokens, cost_micros, latency_ms, ttfb_ms,
     overhead_ms, cache_hit, error_kind, stream, endpoint)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-    $19, $20, $21, $22, $23)";
+    SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],
+    $6::text[], $7::text[], $8::text[], $9::int4[], $10::int4[], $11::int8[], $12::int8[],
+    $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::float8[], $18::float8[],
+    $19::float8[], $20::bool[], $21::text[], $22::bool[], $23::text[])";
 
 /// A connected Postgres ledger.
 pub struct PgStore {
@@ -115,49 +118,60 @@ fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Inserts `rows` in one transaction.
+/// Inserts `rows` in one statement (so one transaction).
 pub async fn insert(client: &mut Client, rows: &[Row]) -> Result<(), tokio_postgres::Error> {
-    let tx = client.transaction().await?;
-    let stmt = tx.prepare(INSERT).await?;
-    for r in rows {
-        let attempts = i32::try_from(r.attempts).unwrap_or(i32::MAX);
-        let status = i32::from(r.status);
-        let tokens = [
-            big(r.prompt_tokens),
-            big(r.completion_tokens),
-            big(r.cached_tokens),
-            big(r.cache_write_tokens),
-            big(r.reasoning_tokens),
-        ];
-        let cost = r.cost_micros.map(big);
-        let params: [&(dyn ToSql + Sync); 23] = [
-            &r.ts,
-            &r.request_id,
-            &r.key_name,
-            &r.team,
-            &r.route,
-            &r.provider,
-            &r.requested_model,
-            &r.served_model,
-            &attempts,
-            &status,
-            &tokens[0],
-            &tokens[1],
-            &tokens[2],
-            &tokens[3],
-            &tokens[4],
-            &cost,
-            &r.latency_ms,
-            &r.ttfb_ms,
-            &r.overhead_ms,
-            &r.cache_hit,
-            &r.error_kind,
-            &r.stream,
-            &r.endpoint,
-        ];
-        tx.execute(&stmt, &params).await?;
+    fn col<'a, T>(rows: &'a [Row], f: impl Fn(&'a Row) -> T) -> Vec<T> {
+        rows.iter().map(f).collect()
     }
-    tx.commit().await
+    let ts = col(rows, |r| r.ts);
+    let request_id = col(rows, |r| r.request_id.as_str());
+    let key_name = col(rows, |r| r.key_name.as_deref());
+    let team = col(rows, |r| r.team.as_deref());
+    let route = col(rows, |r| r.route.as_deref());
+    let provider = col(rows, |r| r.provider.as_deref());
+    let requested = col(rows, |r| r.requested_model.as_deref());
+    let served = col(rows, |r| r.served_model.as_deref());
+    let attempts = col(rows, |r| i32::try_from(r.attempts).unwrap_or(i32::MAX));
+    let status = col(rows, |r| i32::from(r.status));
+    let prompt = col(rows, |r| big(r.prompt_tokens));
+    let completion = col(rows, |r| big(r.completion_tokens));
+    let cached = col(rows, |r| big(r.cached_tokens));
+    let cache_write = col(rows, |r| big(r.cache_write_tokens));
+    let reasoning = col(rows, |r| big(r.reasoning_tokens));
+    let cost = col(rows, |r| r.cost_micros.map(big));
+    let latency = col(rows, |r| r.latency_ms);
+    let ttfb = col(rows, |r| r.ttfb_ms);
+    let overhead = col(rows, |r| r.overhead_ms);
+    let cache_hit = col(rows, |r| r.cache_hit);
+    let error_kind = col(rows, |r| r.error_kind);
+    let stream = col(rows, |r| r.stream);
+    let endpoint = col(rows, |r| r.endpoint);
+    let params: [&(dyn ToSql + Sync); 23] = [
+        &ts,
+        &request_id,
+        &key_name,
+        &team,
+        &route,
+        &provider,
+        &requested,
+        &served,
+        &attempts,
+        &status,
+        &prompt,
+        &completion,
+        &cached,
+        &cache_write,
+        &reasoning,
+        &cost,
+        &latency,
+        &ttfb,
+        &overhead,
+        &cache_hit,
+        &error_kind,
+        &stream,
+        &endpoint,
+    ];
+    client.execute(INSERT, &params).await.map(|_| ())
 }
 
 #[async_trait]
