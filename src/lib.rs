@@ -33,6 +33,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod inbound;
+pub mod ledger;
 pub mod lifecycle;
 pub mod metrics;
 pub mod providers;

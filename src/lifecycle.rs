@@ -3,10 +3,11 @@
 //!
 //! Pingora's SIGTERM handling stops the listeners, then sleeps the whole grace period even when
 //! nothing is running. [`ShutdownWatcher`] watches the same shutdown signal, waits until the
-//! in-flight count reaches zero (or the grace period ends), flushes the access log and exits, so
-//! `systemctl stop` takes as long as the last request needs and no longer.
+//! in-flight count reaches zero (or the grace period ends), flushes the access log and the usage
+//! ledger and exits, so `systemctl stop` takes as long as the last request needs and no longer.
 
 use crate::access_log::AccessLog;
+use crate::ledger::Ledger;
 use crate::metrics::METRICS;
 use async_trait::async_trait;
 use pingora::server::ShutdownWatch;
@@ -48,6 +49,7 @@ impl Drop for InFlightGuard {
 pub struct ShutdownWatcher {
     pub in_flight: InFlight,
     pub access_log: AccessLog,
+    pub ledger: Ledger,
     pub grace: Duration,
 }
 
@@ -73,6 +75,7 @@ impl BackgroundService for ShutdownWatcher {
             log::warn!("shutdown: grace period over with {left} request(s) still in flight");
         }
         self.access_log.flush(Duration::from_secs(2)).await;
+        self.ledger.flush(Duration::from_secs(10)).await;
         log::info!("shutdown complete after {:?}", started.elapsed());
         std::process::exit(0);
     }

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub stream_errors: IntCounterVec,
     pub active_requests: IntGauge,
     pub access_log_dropped: IntCounter,
+    /// Ledger rows dropped, by reason (`queue_full`, `store_error`, `closed`).
+    pub ledger_dropped: IntCounterVec,
     pub config_reloads: IntCounterVec,
     pub config_loaded_at: Gauge,
     /// Per target (provider, model): attempts by outcome, including skips.
@@ -112,6 +114,11 @@ impl Metrics {
             active_requests: IntGauge::new("switchyard_active_requests", "Requests in flight").expect("metric"),
             access_log_dropped: IntCounter::new("switchyard_access_log_dropped_total", "Access log lines dropped because the writer fell behind")
                 .expect("metric"),
+            ledger_dropped: IntCounterVec::new(
+                Opts::new("switchyard_ledger_dropped_total", "Usage ledger rows dropped, by reason"),
+                &["reason"],
+            )
+            .expect("metric"),
             config_reloads: IntCounterVec::new(
                 Opts::new("switchyard_config_reloads_total", "Config reloads (SIGHUP or file change) by result: applied or rejected"),
                 &["result"],
@@ -162,6 +169,7 @@ impl Metrics {
         reg(Box::new(m.stream_errors.clone()));
         reg(Box::new(m.active_requests.clone()));
         reg(Box::new(m.access_log_dropped.clone()));
+        reg(Box::new(m.ledger_dropped.clone()));
         reg(Box::new(m.config_reloads.clone()));
         reg(Box::new(m.config_loaded_at.clone()));
         reg(Box::new(m.target_attempts.clone()));

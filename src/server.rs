@@ -66,6 +66,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     let config = Arc::new(config);
     let snapshot = build_snapshot(config.clone(), None);
     let (access_log, writer) = AccessLog::new(&config.server.access_log);
+    let (ledger, ledger_writer) = crate::ledger::Ledger::new(&config.server.ledger);
     let in_flight = InFlight::default();
     let state = Arc::new(GatewayState {
         snapshot: ArcSwap::from_pointee(snapshot),
@@ -73,6 +74,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
             &server.configuration,
         ))),
         access_log: access_log.clone(),
+        ledger: ledger.clone(),
         in_flight: in_flight.clone(),
         health: HealthRegistry::new(config.server.health),
         retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
@@ -112,11 +114,15 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     if let Some(w) = writer {
         server.add_service(background_service("access log", w));
     }
+    if let Some(w) = ledger_writer {
+        server.add_service(background_service("usage ledger", w));
+    }
     server.add_service(background_service(
         "shutdown watcher",
         ShutdownWatcher {
             in_flight,
             access_log,
+            ledger,
             grace: config.server.grace_period,
         },
     ));

@@ -48,6 +48,7 @@ pub struct ServerSettings {
     pub max_attempts: u32,
     pub grace_period: Duration,
     pub access_log: AccessLogTarget,
+    pub ledger: crate::ledger::LedgerTarget,
     pub upstream_keepalive_pool_size: usize,
     pub health_check_interval: Duration,
     pub pid_file: String,

@@ -48,6 +48,8 @@ pub struct RawServer {
     pub grace_period: Option<Duration>,
     /// `stdout` (default), `off`, or a file path for the JSON access log.
     pub access_log: Option<String>,
+    /// Usage ledger store: `sqlite://<path>` (default), `postgres://...` or `off`.
+    pub ledger: Option<String>,
     /// Pooled idle upstream connections kept per worker thread.
     pub upstream_keepalive_pool_size: Option<usize>,
     /// Interval of active upstream health checks.

@@ -165,6 +165,12 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
         }
         Some(path) => AccessLogTarget::File(path.to_string()),
     };
+    let ledger = crate::ledger::LedgerTarget::parse(
+        raw.ledger
+            .as_deref()
+            .unwrap_or(crate::ledger::target::DEFAULT_URL),
+    )
+    .map_err(|e| ConfigError::new("server.ledger", e))?;
     let grace_period = raw.grace_period.unwrap_or(Duration::from_secs(5));
     if grace_period > Duration::from_secs(3600) {
         return Err(ConfigError::new(
@@ -185,6 +191,7 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
         max_attempts,
         grace_period,
         access_log,
+        ledger,
         upstream_keepalive_pool_size: raw.upstream_keepalive_pool_size.unwrap_or(128),
         health_check_interval: positive(
             "server.health_check_interval",

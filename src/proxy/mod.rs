@@ -51,6 +51,7 @@ pub struct GatewayState {
     pub snapshot: ArcSwap<Snapshot>,
     pub connector: Connector,
     pub access_log: AccessLog,
+    pub ledger: crate::ledger::Ledger,
     pub in_flight: InFlight,
     /// Passive health of every target; survives config reloads (keyed by provider name and
     /// model, not by config index).
@@ -237,7 +238,7 @@ impl Gateway {
         }
     }
 
-    /// Metrics and the access log line; never awaits.
+    /// Metrics, the access log line and the ledger row; never awaits.
     fn observe(&self, session: &Session, ctx: &RequestCtx) {
         let total = ctx.start.elapsed();
         let status = if ctx.status == 0 {
@@ -323,6 +324,13 @@ impl Gateway {
             team: ctx.principal.as_ref().and_then(|p| p.team.as_deref()),
             tried: &ctx.tried,
         });
+        let cost = match charge {
+            Some(pricing::Charge::Priced(c)) => Some(c),
+            _ => None,
+        };
+        if let Some(row) = crate::ledger::build::row(ctx, status, key, cost) {
+            self.state.ledger.record(row);
+        }
     }
 }
 

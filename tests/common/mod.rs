@@ -174,6 +174,8 @@ impl Gateway {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("--config")
             .arg(&path)
+            // Relative paths (the default ledger ./data/switchyard.db) land in the temp dir.
+            .current_dir(dir.path())
             .env("RUST_LOG", "warn,switchyard=info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file"))
