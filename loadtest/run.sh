@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 cat > "$WORK/switchyard.yaml" <<YAML
-server: { listen: "127.0.0.1:$GW", admin_listen: "127.0.0.1:$ADMIN", grace_period: 2s, access_log: off }
+server: { listen: "127.0.0.1:$GW", admin_listen: "127.0.0.1:$ADMIN", grace_period: 2s, access_log: off, ledger: "sqlite://$WORK/ledger.db" }
 providers:
   - { name: emulator-anthropic, kind: anthropic, base_url: "http://127.0.0.1:$EMU", api_key: "emulator" }
   - { name: emulator-openai, kind: openai, base_url: "http://127.0.0.1:$EMU/v1", api_key: "emulator" }

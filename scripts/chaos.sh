@@ -74,6 +74,7 @@ server:
   admin_listen: "127.0.0.1:$admin"
   grace_period: 1s
   access_log: off
+  ledger: "sqlite://$WORK/ledger-$gw.db"
   max_attempts: 4
   request_timeout: 30s
   retry: $RETRY

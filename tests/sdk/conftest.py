@@ -22,7 +22,8 @@ KEY = "sk-sdk-test-key-0123"
 
 
 def _bin(env, name):
-    return os.environ.get(env) or os.path.join(ROOT, "target", "debug", name)
+    # Absolute, because the gateway runs from a scratch directory.
+    return os.path.abspath(os.environ.get(env) or os.path.join(ROOT, "target", "debug", name))
 
 
 def free_port():
@@ -77,7 +78,9 @@ def gateway():
         cfg.write(CONFIG.format(port=port, admin=admin, emu=emu_port, key=KEY,
                                 providers=kinds.providers_yaml(emu_port), routes=kinds.routes_yaml()))
         cfg.close()
+        # Run from a scratch directory so the default ledger (./data/switchyard.db) stays out of the repo.
         gw = subprocess.Popen([_bin("SWITCHYARD_BIN", "switchyard"), "--config", cfg.name],
+                              cwd=tempfile.mkdtemp(prefix="switchyard-sdk-"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(f"http://127.0.0.1:{port}/healthz", gw)
         yield {"base_url": f"http://127.0.0.1:{port}/v1", "key": KEY, "admin": f"http://127.0.0.1:{admin}"}

@@ -38,6 +38,7 @@ def client():
         cfg.write(CONFIG.format(port=port, admin=admin, emu=emu_port, key=KEY))
         cfg.close()
         gw = subprocess.Popen([_bin("SWITCHYARD_BIN", "switchyard"), "--config", cfg.name],
+                              cwd=tempfile.mkdtemp(prefix="switchyard-sdk-"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(f"http://127.0.0.1:{port}/healthz", gw)
         yield openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0)
