@@ -104,13 +104,8 @@ pub fn to_message(
     id: &str,
     fallback_model: &str,
 ) -> Result<Bytes, GatewayError> {
-    let c: Completion<'_> = serde_json::from_slice(openai).map_err(|e| {
-        GatewayError::new(
-            502,
-            ErrorKind::UpstreamFailure,
-            format!("upstream returned an invalid chat completion: {e}"),
-        )
-    })?;
+    let c: Completion<'_> = serde_json::from_slice(openai)
+        .map_err(|e| crate::providers::openai::malformed_response(&e))?;
     let choice = c.choices.into_iter().next();
     let mut content: Vec<Value> = Vec::new();
     let mut finish = None;

@@ -305,6 +305,21 @@ impl StreamTranslator {
     }
 }
 
+/// Parses a provider's non-streaming answer; a body that is not the expected JSON is a 502
+/// naming `what` ("Gemini response", …), so the dispatcher may fail over.
+pub(crate) fn parse_response<'a, T: serde::Deserialize<'a>>(
+    body: &'a [u8],
+    what: &str,
+) -> Result<T, GatewayError> {
+    serde_json::from_slice(body).map_err(|e| {
+        GatewayError::new(
+            502,
+            ErrorKind::UpstreamFailure,
+            format!("provider returned an invalid {what}: {e}"),
+        )
+    })
+}
+
 /// A stream that ended before its terminal event.
 pub fn truncated_stream(provider: &str) -> GatewayError {
     GatewayError::new(

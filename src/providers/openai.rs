@@ -166,7 +166,7 @@ pub fn decode_response(body: &[u8]) -> Result<DecodedResponse, GatewayError> {
     })
 }
 
-fn malformed_response(e: &serde_json::Error) -> GatewayError {
+pub(crate) fn malformed_response(e: &serde_json::Error) -> GatewayError {
     GatewayError::new(
         502,
         crate::error::ErrorKind::UpstreamFailure,

@@ -1,7 +1,7 @@
 //! Anthropic message object → OpenAI `chat.completion`.
 
 use super::{UsageWire, finish_reason};
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::Usage;
@@ -43,13 +43,7 @@ pub fn decode_response(
     body: &[u8],
     ctx: &TranslateCtx<'_>,
 ) -> Result<DecodedResponse, GatewayError> {
-    let msg: MessageWire<'_> = serde_json::from_slice(body).map_err(|e| {
-        GatewayError::new(
-            502,
-            ErrorKind::UpstreamFailure,
-            format!("provider returned an invalid Anthropic message: {e}"),
-        )
-    })?;
+    let msg: MessageWire<'_> = crate::providers::parse_response(body, "Anthropic message")?;
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut tool_calls = Vec::new();

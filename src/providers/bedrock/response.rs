@@ -1,7 +1,7 @@
 //! Bedrock `ConverseResponse` → OpenAI `chat.completion` (wire-formats.md §4.3).
 
 use super::{UsageWire, finish_reason};
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::response::{OutFunction, OutToolCall};
@@ -75,13 +75,8 @@ pub fn decode_response(
     ctx: &TranslateCtx<'_>,
     model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
-    let resp: ConverseWire<'_> = serde_json::from_slice(body).map_err(|e| {
-        GatewayError::new(
-            502,
-            ErrorKind::UpstreamFailure,
-            format!("provider returned an invalid Bedrock Converse response: {e}"),
-        )
-    })?;
+    let resp: ConverseWire<'_> =
+        crate::providers::parse_response(body, "Bedrock Converse response")?;
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut tool_calls = Vec::new();

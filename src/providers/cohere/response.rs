@@ -1,7 +1,7 @@
 //! Cohere v2 chat response → OpenAI `chat.completion`.
 
 use super::{UsageWire, finish_reason};
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx, upstream_error};
 use crate::translate::response::{OutFunction, OutToolCall};
@@ -60,13 +60,7 @@ pub fn decode_response(
     ctx: &TranslateCtx<'_>,
     model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
-    let resp: ResponseWire<'_> = serde_json::from_slice(body).map_err(|e| {
-        GatewayError::new(
-            502,
-            ErrorKind::UpstreamFailure,
-            format!("provider returned an invalid Cohere chat response: {e}"),
-        )
-    })?;
+    let resp: ResponseWire<'_> = crate::providers::parse_response(body, "Cohere chat response")?;
     if resp.finish_reason.as_deref() == Some("ERROR") {
         return Err(upstream_error(
             ctx.provider,

@@ -6,7 +6,7 @@
 //! before generation (`promptFeedback.blockReason`, no candidates) is a 400 `content_filter`.
 
 use super::{ErrorBody, PromptFeedback, UsageWire, blocked, finish_reason, ids};
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::response::{OutFunction, OutToolCall};
@@ -101,13 +101,7 @@ pub fn decode_response(
     body: &[u8],
     ctx: &TranslateCtx<'_>,
 ) -> Result<DecodedResponse, GatewayError> {
-    let resp: ResponseWire<'_> = serde_json::from_slice(body).map_err(|e| {
-        GatewayError::new(
-            502,
-            ErrorKind::UpstreamFailure,
-            format!("provider returned an invalid Gemini response: {e}"),
-        )
-    })?;
+    let resp: ResponseWire<'_> = crate::providers::parse_response(body, "Gemini response")?;
     if let Some(feedback) = resp.block() {
         return Err(blocked(ctx.provider, feedback));
     }

@@ -1,7 +1,7 @@
 //! Ollama chat response (one object, `done: true`) → OpenAI `chat.completion`.
 
 use super::{DoneWire, MessageWire};
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx, upstream_error};
 use crate::translate::response::{OutFunction, OutToolCall};
@@ -30,13 +30,7 @@ pub fn decode_response(
     ctx: &TranslateCtx<'_>,
     model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
-    let resp: ResponseWire<'_> = serde_json::from_slice(body).map_err(|e| {
-        GatewayError::new(
-            502,
-            ErrorKind::UpstreamFailure,
-            format!("provider returned an invalid Ollama chat response: {e}"),
-        )
-    })?;
+    let resp: ResponseWire<'_> = crate::providers::parse_response(body, "Ollama chat response")?;
     if let Some(e) = resp.error {
         return Err(upstream_error(ctx.provider, 502, Some(&e), None));
     }
