@@ -65,8 +65,8 @@ pub async fn messages(
     let req = MessagesRequest::parse(&raw, false)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
-    let headers = session.req_header().headers.clone();
-    let plan = crate::proxy::planning::by_model(state, snapshot, &headers, ctx, req.model())?;
+    let headers = &session.req_header().headers;
+    let plan = crate::proxy::planning::by_model(state, snapshot, headers, ctx, req.model())?;
     let needs_translation = (0..plan.targets.len()).any(|i| !is_anthropic(snapshot, &plan, i));
     // Translated only when some target needs it; a refusal (say, a server tool) matters only
     // if such a target is actually tried.
@@ -111,8 +111,8 @@ pub async fn count_tokens(
     let raw = read(snapshot, session, ctx).await?;
     let req = MessagesRequest::parse(&raw, true)?;
     ctx.requested_model = Some(req.model().to_string());
-    let headers = session.req_header().headers.clone();
-    let plan = crate::proxy::planning::by_model(state, snapshot, &headers, ctx, req.model())?;
+    let headers = &session.req_header().headers;
+    let plan = crate::proxy::planning::by_model(state, snapshot, headers, ctx, req.model())?;
     if is_anthropic(snapshot, &plan, 0) {
         let anthropic = Plan {
             route: plan.route,

@@ -104,7 +104,6 @@ pub async fn chat(
     let req = ChatRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
-    let headers = session.req_header().headers.clone();
     // Tokenizing a large prompt takes milliseconds to seconds: do it on a blocking thread, not
     // on the worker that serves other requests. Small prompts are counted inline, if at all.
     let precounted = if raw.len() > super::planning::INLINE_COUNT_LIMIT {
@@ -112,7 +111,8 @@ pub async fn chat(
     } else {
         None
     };
-    let plan = super::planning::chat(state, snapshot, &headers, ctx, &req, raw.len(), precounted)?;
+    let headers = &session.req_header().headers;
+    let plan = super::planning::chat(state, snapshot, headers, ctx, &req, raw.len(), precounted)?;
     let job = Job::Chat {
         req: &req,
         raw: &raw,
@@ -143,8 +143,8 @@ pub async fn embeddings(
     session.as_downstream_mut().set_abort_on_close(true);
     let req = EmbeddingsRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model.to_string());
-    let headers = session.req_header().headers.clone();
-    let plan = super::planning::by_model(state, snapshot, &headers, ctx, &req.model)?;
+    let headers = &session.req_header().headers;
+    let plan = super::planning::by_model(state, snapshot, headers, ctx, &req.model)?;
     let job = Job::Embeddings {
         req: &req,
         raw: &raw,
