@@ -38,6 +38,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod providers;
 pub mod proxy;
+pub mod quota;
 pub mod reload;
 pub mod routing;
 pub mod server;

@@ -32,6 +32,7 @@ pub fn row(
             .unwrap_or_else(SystemTime::now),
         request_id: ctx.request_id.clone(),
         key_name: key_name.filter(|k| !k.is_empty()).map(str::to_string),
+        key_id: key_name.filter(|k| !k.is_empty()).map(str::to_string),
         team: ctx
             .principal
             .as_ref()

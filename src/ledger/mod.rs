@@ -40,6 +40,9 @@ pub struct Row {
     pub ts: SystemTime,
     pub request_id: String,
     pub key_name: Option<String>,
+    /// Stable id of the calling key (the config name for config keys, `key_…` for keys made
+    /// through the admin API); budgets and `/v1/usage` are keyed by it.
+    pub key_id: Option<String>,
     pub team: Option<String>,
     pub route: Option<String>,
     pub provider: Option<String>,
@@ -111,6 +114,21 @@ pub fn dropped(reason: DropReason, n: usize, detail: &str) {
         *last = (Some(Instant::now()), 0);
     }
 }
+
+/// Schema version 2, shared by both stores (plain SQL both accept): the calling key's id on
+/// each row, and the virtual keys made through the admin API (digests only, never keys).
+pub const MIGRATION_2: &str = "ALTER TABLE requests ADD COLUMN key_id TEXT;
+    CREATE INDEX requests_key_id_ts ON requests (key_id, ts);
+    CREATE TABLE virtual_keys (
+        id TEXT PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE,
+        hint TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        revoked_at BIGINT
+    );";
 
 pub(crate) enum Message {
     Row(Box<Row>),

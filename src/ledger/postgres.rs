@@ -12,9 +12,10 @@ use tokio_postgres::{Client, NoTls};
 const MIGRATION_LOCK: i64 = 0x5357_4c45_4447_4552; // "SWLEDGER"
 
 /// Schema versions, applied in order once each (recorded in `schema_migrations`).
-pub const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE requests (
+pub const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE requests (
         id BIGSERIAL PRIMARY KEY,
         ts TIMESTAMPTZ NOT NULL,
         request_id TEXT NOT NULL,
@@ -42,17 +43,20 @@ pub const MIGRATIONS: &[(i32, &str)] = &[(
     );
     CREATE INDEX requests_ts ON requests (ts);
     CREATE INDEX requests_key_ts ON requests (key_name, ts);",
-)];
+    ),
+    (2, super::MIGRATION_2),
+];
 
 /// One statement per batch: column arrays, unnested into rows (one round trip).
-const INSERT: &str = "INSERT INTO requests (ts, request_id, key_name, team, route, provider,
+const INSERT: &str =
+    "INSERT INTO requests (ts, request_id, key_name, key_id, team, route, provider,
     requested_model, served_model, attempts, status, prompt_tokens, completion_tokens,
     cached_tokens, cache_write_tokens, reasoning_tokens, cost_micros, latency_ms, ttfb_ms,
     overhead_ms, cache_hit, error_kind, stream, endpoint)
-    SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],
-    $6::text[], $7::text[], $8::text[], $9::int4[], $10::int4[], $11::int8[], $12::int8[],
-    $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::float8[], $18::float8[],
-    $19::float8[], $20::bool[], $21::text[], $22::bool[], $23::text[])";
+    SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $24::text[], $4::text[],
+    $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], $10::int4[], $11::int8[],
+    $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::float8[],
+    $18::float8[], $19::float8[], $20::bool[], $21::text[], $22::bool[], $23::text[])";
 
 /// A connected Postgres ledger.
 pub struct PgStore {
@@ -146,7 +150,8 @@ pub async fn insert(client: &mut Client, rows: &[Row]) -> Result<(), tokio_postg
     let error_kind = col(rows, |r| r.error_kind);
     let stream = col(rows, |r| r.stream);
     let endpoint = col(rows, |r| r.endpoint);
-    let params: [&(dyn ToSql + Sync); 23] = [
+    let key_id = col(rows, |r| r.key_id.as_deref());
+    let params: [&(dyn ToSql + Sync); 24] = [
         &ts,
         &request_id,
         &key_name,
@@ -170,6 +175,7 @@ pub async fn insert(client: &mut Client, rows: &[Row]) -> Result<(), tokio_postg
         &error_kind,
         &stream,
         &endpoint,
+        &key_id,
     ];
     client.execute(INSERT, &params).await.map(|_| ())
 }

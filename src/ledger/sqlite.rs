@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
 /// Schema versions, applied in order once each (recorded in `schema_migrations`).
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE requests (
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE requests (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         ts TEXT NOT NULL,
         request_id TEXT NOT NULL,
@@ -39,7 +40,9 @@ pub const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX requests_ts ON requests (ts);
     CREATE INDEX requests_key_ts ON requests (key_name, ts);",
-)];
+    ),
+    (2, super::MIGRATION_2),
+];
 
 /// An open SQLite ledger.
 pub struct SqliteStore {
@@ -105,19 +108,20 @@ pub fn insert(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO requests (ts, request_id, key_name, team, route, provider,
+            "INSERT INTO requests (ts, request_id, key_name, key_id, team, route, provider,
                 requested_model, served_model, attempts, status, prompt_tokens,
                 completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,
                 cost_micros, latency_ms, ttfb_ms, overhead_ms, cache_hit, error_kind, stream,
                 endpoint)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
         )?;
         for r in rows {
             stmt.execute(params![
                 rfc3339(r.ts),
                 r.request_id,
                 r.key_name,
+                r.key_id,
                 r.team,
                 r.route,
                 r.provider,
