@@ -158,12 +158,14 @@ mod tests {
                 key: Secret::new("sk-alpha-123456".into()),
                 team: None,
                 tags: vec![],
+                policy: Default::default(),
             },
             ClientKey {
                 name: "b".into(),
                 key: Secret::new("sk-bravo-123456".into()),
                 team: Some("research".into()),
                 tags: vec!["premium".into()],
+                policy: Default::default(),
             },
         ])
     }

@@ -4,10 +4,14 @@
 //! Invalid config is a [`ConfigError`] whose message starts with the YAML path of the field.
 
 mod env;
+mod governance;
 pub mod raw;
 mod secret;
 mod validate;
 
+pub use governance::{
+    AdminSettings, AlertSettings, AuditSettings, CounterTarget, KeyPolicy, LimitsSettings,
+};
 pub use secret::Secret;
 
 use crate::catalog::{Catalog, Prices};
@@ -35,6 +39,10 @@ pub struct Config {
     pub keys: Vec<ClientKey>,
     /// The model catalog: built in, or `server.catalog`.
     pub catalog: Arc<Catalog>,
+    pub limits: LimitsSettings,
+    pub admin: AdminSettings,
+    pub audit: AuditSettings,
+    pub alerts: AlertSettings,
 }
 
 /// Listener, limit and lifecycle settings.
@@ -49,6 +57,8 @@ pub struct ServerSettings {
     pub grace_period: Duration,
     pub access_log: AccessLogTarget,
     pub ledger: crate::ledger::LedgerTarget,
+    /// Limit counters (`server.counters`).
+    pub counters: CounterTarget,
     pub upstream_keepalive_pool_size: usize,
     pub health_check_interval: Duration,
     pub pid_file: String,
@@ -290,6 +300,8 @@ pub struct ClientKey {
     pub team: Option<String>,
     /// Tags of the key (`match.tags`).
     pub tags: Vec<String>,
+    /// Allowed models and routes, limits, expiry, audit.
+    pub policy: KeyPolicy,
 }
 
 /// A config problem, naming the field.
@@ -358,3 +370,5 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_governance;

@@ -17,6 +17,18 @@ pub struct RawConfig {
     pub routes: Vec<RawRoute>,
     #[serde(default)]
     pub keys: Vec<RawKey>,
+    /// Team and gateway-wide limits, and how the counter store behaves.
+    #[serde(default)]
+    pub limits: RawLimitsSection,
+    /// The admin API (keys, usage) on the admin listener.
+    #[serde(default)]
+    pub admin: RawAdmin,
+    /// Optional per-key capture of prompts and responses.
+    #[serde(default)]
+    pub audit: RawAudit,
+    /// Budget-threshold webhook.
+    #[serde(default)]
+    pub alerts: RawAlerts,
 }
 
 /// `server:` listeners, limits, timeouts and process settings.
@@ -50,6 +62,9 @@ pub struct RawServer {
     pub access_log: Option<String>,
     /// Usage ledger store: `sqlite://<path>` (default), `postgres://...` or `off`.
     pub ledger: Option<String>,
+    /// Limit counters: `memory` (default, this process only) or `redis://host:port[/db]`
+    /// (shared by every instance pointing at it).
+    pub counters: Option<String>,
     /// Pooled idle upstream connections kept per worker thread.
     pub upstream_keepalive_pool_size: Option<usize>,
     /// Interval of active upstream health checks.
@@ -288,4 +303,127 @@ pub struct RawKey {
     /// The key's tags (for `match.tags`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The key's organisation (reporting only).
+    #[serde(default)]
+    pub org: Option<String>,
+    /// Models the key may call (names or `*` globs); empty = all.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Routes the key may use (route names); empty = all.
+    #[serde(default)]
+    pub routes: Vec<String>,
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    #[serde(default)]
+    pub tpm: Option<u64>,
+    #[serde(default)]
+    pub max_concurrency: Option<u64>,
+    #[serde(default)]
+    pub budget: Option<RawBudget>,
+    /// RFC 3339 time after which the key is refused.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Capture this key's prompts and responses in the audit trail.
+    #[serde(default)]
+    pub audit: bool,
+}
+
+/// Budgets in USD.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    #[serde(default)]
+    pub daily: Option<f64>,
+    #[serde(default)]
+    pub monthly: Option<f64>,
+    #[serde(default)]
+    pub total: Option<f64>,
+}
+
+/// `limits:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimitsSection {
+    /// Limits over all requests of this gateway (all instances sharing the counter store).
+    #[serde(default)]
+    pub global: Option<RawScopeLimits>,
+    /// Limits per team (summed over the team's keys).
+    #[serde(default)]
+    pub teams: BTreeMap<String, RawScopeLimits>,
+    /// `open` (default: admit when the counter store is unreachable) or `closed` (refuse).
+    #[serde(default)]
+    pub on_store_error: Option<String>,
+    /// Longest a concurrency slot is held if an instance dies mid-request.
+    #[serde(default, with = "humantime_serde")]
+    pub lease: Option<Duration>,
+    /// Output tokens reserved when a request sets no `max_tokens` and the catalog knows no
+    /// maximum for the model.
+    #[serde(default)]
+    pub default_max_tokens: Option<u64>,
+}
+
+/// Limits of a team or of the gateway (the same fields as a key's, nothing else).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScopeLimits {
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    #[serde(default)]
+    pub tpm: Option<u64>,
+    #[serde(default)]
+    pub max_concurrency: Option<u64>,
+    #[serde(default)]
+    pub budget: Option<RawBudget>,
+}
+
+/// `admin:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    /// Bearer token of the admin API; the API is disabled without it.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Secret under which keys are stored as HMAC-SHA256 (shared by all instances). Without
+    /// it, a random secret is kept in `data/switchyard.secret` next to the SQLite ledger.
+    #[serde(default)]
+    pub key_secret: Option<String>,
+    /// How often keys made through the admin API are re-read from the store.
+    #[serde(default, with = "humantime_serde")]
+    pub key_refresh: Option<Duration>,
+}
+
+/// `audit:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// JSON-lines file (default `./data/audit.jsonl`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Longest captured request or response, in bytes (default 64 KiB).
+    #[serde(default)]
+    pub max_bytes: Option<usize>,
+    /// Extra redaction rules applied before anything is written.
+    #[serde(default)]
+    pub redact: Vec<RawRedact>,
+}
+
+/// One redaction rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedact {
+    pub pattern: String,
+    #[serde(default)]
+    pub replace: Option<String>,
+}
+
+/// `alerts:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    /// URL called with a JSON body when a budget crosses a threshold.
+    #[serde(default)]
+    pub webhook: Option<String>,
+    /// Percentages (default 50, 80, 100).
+    #[serde(default)]
+    pub thresholds: Option<Vec<u8>>,
 }

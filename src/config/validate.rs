@@ -1,6 +1,7 @@
 //! Raw config → runtime [`Config`]: every cross-reference resolved, every value range-checked,
 //! each failure reported with the YAML path of the offending field.
 
+mod governance;
 mod provider;
 mod routing;
 
@@ -30,6 +31,10 @@ pub(super) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
     let catalog = catalog(raw.server.catalog.as_deref())?;
     let server = server(raw.server)?;
+    let limits = governance::limits(raw.limits)?;
+    let admin = governance::admin(raw.admin)?;
+    let audit = governance::audit(raw.audit)?;
+    let alerts = governance::alerts(raw.alerts)?;
     let mut providers = Vec::with_capacity(raw.providers.len());
     let mut names = HashSet::new();
     for (i, p) in raw.providers.into_iter().enumerate() {
@@ -83,17 +88,19 @@ pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
                 "must not be empty",
             ));
         }
+        let policy = governance::key_policy(&at, &k)?;
         keys.push(ClientKey {
             name: k.name,
             key: Secret::new(k.key),
             team: k.team,
             tags: k.tags,
+            policy,
         });
     }
-    if keys.is_empty() {
+    if keys.is_empty() && admin.token.is_none() {
         return Err(ConfigError::new(
             "keys",
-            "at least one client key is required",
+            "at least one client key is required (or set admin.token and create keys through the admin API)",
         ));
     }
     Ok(Config {
@@ -102,6 +109,10 @@ pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
         routes,
         keys,
         catalog,
+        limits,
+        admin,
+        audit,
+        alerts,
     })
 }
 
@@ -165,6 +176,7 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
         }
         Some(path) => AccessLogTarget::File(path.to_string()),
     };
+    let counters = governance::counters(raw.counters)?;
     let ledger = crate::ledger::LedgerTarget::parse(
         raw.ledger
             .as_deref()
@@ -192,6 +204,7 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
         grace_period,
         access_log,
         ledger,
+        counters,
         upstream_keepalive_pool_size: raw.upstream_keepalive_pool_size.unwrap_or(128),
         health_check_interval: positive(
             "server.health_check_interval",
