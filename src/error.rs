@@ -22,6 +22,8 @@ pub enum ErrorKind {
     MethodNotAllowed,
     PayloadTooLarge,
     RateLimited,
+    /// A key, team or gateway budget is spent (OpenAI `insufficient_quota`).
+    BudgetExceeded,
     PermissionDenied,
     /// A provider answered with an error we pass on (4xx other than the above).
     Upstream,
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::BudgetExceeded => "budget_exceeded",
             ErrorKind::PermissionDenied => "permission_denied",
             ErrorKind::Upstream => "upstream_error",
             ErrorKind::UpstreamFailure => "upstream_failure",
@@ -64,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Authentication => "authentication_error",
             ErrorKind::PermissionDenied => "permission_error",
             ErrorKind::RateLimited => "rate_limit_error",
+            ErrorKind::BudgetExceeded => "insufficient_quota",
             ErrorKind::Overloaded | ErrorKind::NoProvider => "service_unavailable",
             ErrorKind::Timeout => "timeout",
             ErrorKind::UpstreamFailure => "upstream_error",
@@ -82,6 +86,8 @@ pub struct GatewayError {
     pub code: Option<Cow<'static, str>>,
     /// Seconds for `retry-after`, when known.
     pub retry_after: Option<u64>,
+    /// Retrying the same request cannot succeed soon (sent as `x-should-retry: false`).
+    pub final_answer: bool,
 }
 
 impl GatewayError {
@@ -94,6 +100,7 @@ impl GatewayError {
             param: None,
             code: None,
             retry_after: None,
+            final_answer: false,
         }
     }
 
@@ -141,6 +148,12 @@ impl GatewayError {
     /// Sets `code`.
     pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
         self.code = Some(code.into());
+        self
+    }
+
+    /// Marks the error as one a retry cannot fix (`x-should-retry: false`).
+    pub fn final_answer(mut self) -> Self {
+        self.final_answer = true;
         self
     }
 

@@ -31,6 +31,11 @@ pub struct Metrics {
     pub access_log_dropped: IntCounter,
     /// Ledger rows dropped, by reason (`queue_full`, `store_error`, `closed`).
     pub ledger_dropped: IntCounterVec,
+    /// Requests refused by a limit, by scope (`key`, `team`, `global`) and limit
+    /// (`rpm`, `tpm`, `concurrency`, `budget`).
+    pub limit_denied: IntCounterVec,
+    /// Counter-store failures, by operation (`reserve`, `settle`, `usage`).
+    pub quota_store_errors: IntCounterVec,
     pub config_reloads: IntCounterVec,
     pub config_loaded_at: Gauge,
     /// Per target (provider, model): attempts by outcome, including skips.
@@ -119,6 +124,16 @@ impl Metrics {
                 &["reason"],
             )
             .expect("metric"),
+            limit_denied: IntCounterVec::new(
+                Opts::new("switchyard_limit_denied_total", "Requests refused by a rate, concurrency or budget limit"),
+                &["scope", "limit"],
+            )
+            .expect("metric"),
+            quota_store_errors: IntCounterVec::new(
+                Opts::new("switchyard_quota_store_errors_total", "Limit counter store failures by operation"),
+                &["op"],
+            )
+            .expect("metric"),
             config_reloads: IntCounterVec::new(
                 Opts::new("switchyard_config_reloads_total", "Config reloads (SIGHUP or file change) by result: applied or rejected"),
                 &["result"],
@@ -170,6 +185,8 @@ impl Metrics {
         reg(Box::new(m.active_requests.clone()));
         reg(Box::new(m.access_log_dropped.clone()));
         reg(Box::new(m.ledger_dropped.clone()));
+        reg(Box::new(m.limit_denied.clone()));
+        reg(Box::new(m.quota_store_errors.clone()));
         reg(Box::new(m.config_reloads.clone()));
         reg(Box::new(m.config_loaded_at.clone()));
         reg(Box::new(m.target_attempts.clone()));

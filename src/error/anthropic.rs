@@ -22,7 +22,7 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permission_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::PayloadTooLarge => "request_too_large",
-            ErrorKind::RateLimited => "rate_limit_error",
+            ErrorKind::RateLimited | ErrorKind::BudgetExceeded => "rate_limit_error",
             ErrorKind::Overloaded | ErrorKind::NoProvider => "overloaded_error",
             ErrorKind::Timeout => "timeout_error",
             ErrorKind::UpstreamFailure | ErrorKind::Internal => "api_error",

@@ -102,7 +102,7 @@ pub async fn error(
     if let Some(s) = err.retry_after {
         extra.push(("retry-after", s.to_string()));
     }
-    if ctx.attempts > 1 && (err.status == 429 || err.status >= 500) {
+    if err.final_answer || (ctx.attempts > 1 && (err.status == 429 || err.status >= 500)) {
         // The gateway already retried across providers; SDK retries would multiply the load.
         extra.push(("x-should-retry", "false".to_string()));
     }
