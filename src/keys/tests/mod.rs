@@ -1,0 +1,1 @@
+//! Tests of the virtual keys: records, directory, stores and the admin API.
