@@ -51,10 +51,10 @@ pub fn parse_create(body: &[u8], id: &str, now: SystemTime) -> Result<KeyRecord,
     let de = &mut serde_json::Deserializer::from_slice(body);
     let b: CreateBody = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let message = format!("invalid request body: {}", e.inner());
-        if path == "." {
-            GatewayError::bad_request(message)
+        if path == "." || !e.inner().is_data() {
+            GatewayError::bad_request(format!("invalid request body: {}", e.inner()))
         } else {
+            let message = format!("invalid value for `{path}`: {}", e.inner());
             GatewayError::bad_param(path, message)
         }
     })?;

@@ -97,8 +97,14 @@ impl KeyStore {
         match &self.backend {
             Backend::Memory(keys) => {
                 let mut keys = keys.lock();
-                if keys.iter().any(|k| k.record.id == key.record.id) {
-                    return Err(KeyStoreError(format!("duplicate key id {}", key.record.id)));
+                if keys
+                    .iter()
+                    .any(|k| k.record.id == key.record.id || k.digest == key.digest)
+                {
+                    return Err(KeyStoreError(format!(
+                        "duplicate key id or digest ({})",
+                        key.record.id
+                    )));
                 }
                 keys.push(key.clone());
                 Ok(())
