@@ -2,6 +2,7 @@
 //! SQLite, Postgres) with the refresher, and the admin keys API.
 
 mod admin_api;
+mod admin_http;
 mod directory;
 mod record;
 mod secret;
