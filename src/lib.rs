@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `new_ctx` | [`proxy::ctx`], [`lifecycle`] | per-request state; counts the request in flight |
 //! | `request_filter` | [`proxy`] | path and method dispatch, then everything below, then returns `Ok(true)` |
-//! | ↳ auth | [`auth`] | Bearer / `x-api-key` → hashed key lookup, constant-time compare |
+//! | ↳ auth | [`auth`], [`keys`] | Bearer / `x-api-key` → hashed key lookup in the process-wide key directory (config and admin-API keys), constant-time compare; revoked and expired keys are 401 |
 //! | ↳ body | [`proxy::body`] | bounded read of the whole body (any size up to the limit; 413 beyond) |
 //! | ↳ parse | [`translate::request`], [`translate::embeddings`], [`inbound`] | lazy OpenAI request envelope (typed views on demand); embeddings; Anthropic Messages requests for `/v1/messages` |
 //! | ↳ route | [`routing`], [`proxy::planning`] | rules in file order → strategy over passive health ([`routing::health`]) and prices → overrides, context windows, fallbacks; [`routing::balancer`] picks a healthy endpoint |
@@ -23,8 +23,8 @@
 //!
 //! Background services ([`server`]): DNS discovery and health checks of the current providers'
 //! load balancers ([`routing::health_service`]), config hot reload ([`reload`]), the
-//! access-log writer, the shutdown watcher; the admin listener ([`admin`])
-//! serves `/metrics` and `/healthz`.
+//! access-log writer, the shutdown watcher; the API-key refresher ([`keys::refresher`]); the admin listener
+//! ([`admin`]) serves `/metrics`, `/healthz` and the `/admin/keys` API.
 
 pub mod access_log;
 pub mod admin;
@@ -33,6 +33,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod inbound;
+pub mod keys;
 pub mod ledger;
 pub mod lifecycle;
 pub mod metrics;

@@ -16,8 +16,8 @@
 //! caught half-written by a non-atomic save is not applied (and if it is, it is rejected or
 //! superseded on the next poll).
 
-use crate::auth::KeyTable;
-use crate::config::{Config, ServerSettings};
+use crate::config::{Config, Secret, ServerSettings};
+use crate::keys::{KeyRecord, KeySource};
 use crate::metrics::METRICS;
 use crate::proxy::{GatewayState, Snapshot};
 use crate::routing::Router;
@@ -42,11 +42,27 @@ const SETTLE: Duration = Duration::from_millis(200);
 pub fn build_snapshot(config: Arc<Config>, previous: Option<&Upstreams>) -> Snapshot {
     Snapshot {
         router: Router::new(config.clone()),
-        keys: KeyTable::new(&config.keys),
         upstreams: Upstreams::build(&config, previous),
         catalog: config.catalog.clone(),
         config,
     }
+}
+
+/// The config file's client keys as key-directory records (id = the key's `name`); passed to
+/// [`crate::keys::KeyDirectory::set_config_keys`] at startup and on every reload.
+pub fn config_keys(config: &Config) -> Vec<(Secret, KeyRecord)> {
+    let now = SystemTime::now();
+    config
+        .keys
+        .iter()
+        .map(|k| {
+            let mut r = KeyRecord::new(k.name.as_str(), k.name.as_str(), KeySource::Config, now);
+            r.team = k.team.as_deref().map(Arc::from);
+            r.tags = Arc::from(k.tags.as_slice());
+            r.hint = crate::keys::record::hint(k.key.expose());
+            (k.key.clone(), r)
+        })
+        .collect()
 }
 
 /// Resets the settings of `new` that need a restart to their `running` values and returns the
@@ -263,6 +279,9 @@ impl ReloadService {
         if dropped > 0 {
             log::info!("config reload: dropped health state of {dropped} removed targets");
         }
+        self.state
+            .keys
+            .set_config_keys(config_keys(&snapshot.config));
         self.state.snapshot.store(Arc::new(snapshot));
         METRICS.config_reloads.with_label_values(&["applied"]).inc();
         METRICS.config_loaded_at.set(unix_now());

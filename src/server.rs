@@ -4,9 +4,11 @@
 use crate::access_log::AccessLog;
 use crate::admin::AdminApp;
 use crate::config::Config;
+use crate::keys::{KeyDirectory, KeyRefresher, KeyStore, KeysAdmin};
+use crate::ledger::LedgerTarget;
 use crate::lifecycle::{InFlight, ShutdownWatcher};
 use crate::proxy::{Gateway, GatewayState};
-use crate::reload::{ReloadService, build_snapshot};
+use crate::reload::{ReloadService, build_snapshot, config_keys};
 use crate::routing::health::HealthRegistry;
 use crate::routing::health_service::HealthService;
 use crate::routing::retry::RetryBudget;
@@ -56,6 +58,31 @@ fn check_listeners(config: &Config) -> Result<(), StartError> {
     Ok(())
 }
 
+/// The key directory under the HMAC secret for `target`: with the embedded SQLite ledger a
+/// secret file next to the database (`<db>.keysecret`, created 0600 on first start), so API
+/// keys survive restarts; otherwise a per-process secret.
+// INTEGRATOR: pass the configured key secret here when there is one (required for API keys
+// shared by several instances on Postgres).
+fn key_directory(target: &LedgerTarget) -> Result<KeyDirectory, StartError> {
+    match target {
+        LedgerTarget::Sqlite(db) => {
+            let mut path = db.clone().into_os_string();
+            path.push(".keysecret");
+            let secret = crate::keys::load_or_create_secret(Path::new(&path))
+                .map_err(|e| StartError(format!("server.ledger: {e}")))?;
+            Ok(KeyDirectory::new(&secret))
+        }
+        LedgerTarget::Postgres(_) => {
+            log::warn!(
+                "keys: no shared key secret configured; API keys made here verify only on this \
+                 instance until it restarts"
+            );
+            Ok(KeyDirectory::ephemeral())
+        }
+        LedgerTarget::Off => Ok(KeyDirectory::ephemeral()),
+    }
+}
+
 /// Builds the server with all services from `config`, loaded from `path` (watched for hot
 /// reload); call [`Server::run_forever`] on the result.
 pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
@@ -68,6 +95,9 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     let (access_log, writer) = AccessLog::new(&config.server.access_log);
     let (ledger, ledger_writer) = crate::ledger::Ledger::new(&config.server.ledger);
     let in_flight = InFlight::default();
+    let keys = Arc::new(key_directory(&config.server.ledger)?);
+    keys.set_config_keys(config_keys(&config));
+    let key_store = Arc::new(KeyStore::new(&config.server.ledger));
     let state = Arc::new(GatewayState {
         snapshot: ArcSwap::from_pointee(snapshot),
         connector: Connector::new(Some(ConnectorOptions::from_server_conf(
@@ -76,6 +106,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         access_log: access_log.clone(),
         ledger: ledger.clone(),
         in_flight: in_flight.clone(),
+        keys: keys.clone(),
         health: HealthRegistry::new(config.server.health),
         retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
     });
@@ -94,6 +125,9 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         "switchyard admin".to_string(),
         AdminApp {
             in_flight: in_flight.clone(),
+            // INTEGRATOR: `admin.token` from the config; until then the /admin/ APIs are 403.
+            admin_token: None,
+            keys: Arc::new(KeysAdmin::new(keys.clone(), key_store.clone())),
         },
     );
     admin.add_tcp(&config.server.admin_listen.to_string());
@@ -111,6 +145,12 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         "config reload",
         ReloadService::new(path.to_path_buf(), state),
     ));
+    if key_store.is_shared() {
+        server.add_service(background_service(
+            "key refresh",
+            KeyRefresher::new(keys, key_store, crate::keys::DEFAULT_REFRESH),
+        ));
+    }
     if let Some(w) = writer {
         server.add_service(background_service("access log", w));
     }

@@ -440,7 +440,7 @@ fn restart_under_load_loses_no_ledger_row() {
     let mut again = again;
     assert!(again.proc.stop(Duration::from_secs(10)).unwrap().success());
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let rows: u64 = conn
+    let rows: i64 = conn
         .query_row(
             "SELECT count(*) FROM requests WHERE key_id = ?1",
             [&name],
@@ -451,7 +451,7 @@ fn restart_under_load_loses_no_ledger_row() {
     let unclear = unclear.load(Ordering::Relaxed);
     assert!(answered > 50, "too little load: {answered}");
     assert!(
-        rows >= answered && rows <= answered + unclear,
+        rows as u64 >= answered && rows as u64 <= answered + unclear,
         "{rows} rows for {answered} answered requests ({unclear} unclear)"
     );
     eprintln!("restart: {answered} answered, {unclear} unclear, {rows} rows");

@@ -17,7 +17,7 @@ pub fn endpoint_label(endpoint: Endpoint) -> Option<&'static str> {
 
 /// The row of a finished model API request (`None` for health, model lists and the like).
 /// `status` is the final status, `key_name` the calling key's name and `cost_micros` the
-/// priced cost (`None` when unpriced).
+/// priced cost (`None` when unpriced). `key_id` is the principal's stable key id.
 pub fn row(
     ctx: &RequestCtx,
     status: u16,
@@ -32,11 +32,14 @@ pub fn row(
             .unwrap_or_else(SystemTime::now),
         request_id: ctx.request_id.clone(),
         key_name: key_name.filter(|k| !k.is_empty()).map(str::to_string),
-        key_id: key_name.filter(|k| !k.is_empty()).map(str::to_string),
+        key_id: match &ctx.principal {
+            Some(p) => Some(p.id().to_string()),
+            None => key_name.filter(|k| !k.is_empty()).map(str::to_string),
+        },
         team: ctx
             .principal
             .as_ref()
-            .and_then(|p| p.team.as_deref().map(str::to_string)),
+            .and_then(|p| p.team().map(str::to_string)),
         route: ctx.route.clone(),
         provider: ctx.provider_name().map(str::to_string),
         requested_model: ctx.requested_model.clone(),

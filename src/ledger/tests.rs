@@ -25,11 +25,14 @@ fn ctx(endpoint: Endpoint) -> RequestCtx {
         cache_write_tokens: 5,
         reasoning_tokens: 7,
     };
-    c.principal = Some(Principal {
-        key: 0,
-        team: Some(Arc::from("search")),
-        tags: Arc::from(Vec::<String>::new()),
-    });
+    let mut key = crate::keys::KeyRecord::new(
+        "key_0123456789abcdef",
+        "tester",
+        crate::keys::KeySource::Api,
+        std::time::SystemTime::now(),
+    );
+    key.team = Some(Arc::from("search"));
+    c.principal = Some(Principal { key: Arc::new(key) });
     c
 }
 
@@ -46,6 +49,7 @@ fn row_carries_the_request() {
     let r = build::row(&c, 429, Some("tester"), None).unwrap();
     assert_eq!(r.request_id, "req-1");
     assert_eq!(r.key_name.as_deref(), Some("tester"));
+    assert_eq!(r.key_id.as_deref(), Some("key_0123456789abcdef"));
     assert_eq!(r.team.as_deref(), Some("search"));
     assert_eq!(r.route.as_deref(), Some("gpt"));
     assert_eq!(r.requested_model.as_deref(), Some("gpt"));

@@ -18,7 +18,6 @@ pub mod upstream;
 mod verdict;
 
 use crate::access_log::{AccessLog, Record};
-use crate::auth::KeyTable;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::error::{ErrorKind, GatewayError};
@@ -40,7 +39,6 @@ use std::sync::Arc;
 pub struct Snapshot {
     pub config: Arc<Config>,
     pub router: Router,
-    pub keys: KeyTable,
     pub upstreams: Upstreams,
     /// Context windows, capabilities and prices of models (`config.catalog`).
     pub catalog: Arc<Catalog>,
@@ -53,6 +51,8 @@ pub struct GatewayState {
     pub access_log: AccessLog,
     pub ledger: crate::ledger::Ledger,
     pub in_flight: InFlight,
+    /// Every client key (config and admin API); survives config reloads.
+    pub keys: Arc<crate::keys::KeyDirectory>,
     /// Passive health of every target; survives config reloads (keyed by provider name and
     /// model, not by config index).
     pub health: crate::routing::health::HealthRegistry,
@@ -223,7 +223,7 @@ impl Gateway {
             .await
             .map_err(Fail::Downstream);
         }
-        ctx.principal = Some(snapshot.keys.authenticate(session.req_header())?);
+        ctx.principal = Some(self.state.keys.authenticate(session.req_header())?);
         match endpoint {
             Endpoint::Models => models::list(snapshot, session, ctx, &path).await,
             Endpoint::ChatCompletions => dispatch::chat(&self.state, snapshot, session, ctx).await,
@@ -288,10 +288,7 @@ impl Gateway {
         }
         let charge = pricing::observe(ctx, provider, model.as_str());
         let req = session.req_header();
-        let key = match (&ctx.snapshot, &ctx.principal) {
-            (Some(s), Some(p)) => Some(s.keys.name(p.key)),
-            _ => None,
-        };
+        let key = ctx.principal.as_ref().map(|p| p.name());
         self.state.access_log.record(&Record {
             ts: crate::access_log::timestamp(),
             request_id: &ctx.request_id,
@@ -321,7 +318,7 @@ impl Gateway {
             overhead_ms: ms(ctx.overhead()),
             error: ctx.error.map(ErrorKind::as_str),
             client: session.client_addr().map(|a| a.to_string()),
-            team: ctx.principal.as_ref().and_then(|p| p.team.as_deref()),
+            team: ctx.principal.as_ref().and_then(|p| p.team()),
             tried: &ctx.tried,
         });
         let cost = match charge {

@@ -52,8 +52,8 @@ pub fn chat<'a>(
         model: req.model(),
         models: req.fallback_models(),
         prefs: req.provider_prefs(),
-        team: principal.as_ref().and_then(|p| p.team.as_deref()),
-        tags: principal.as_ref().map_or(&[], |p| &p.tags[..]),
+        team: principal.as_ref().and_then(|p| p.team()),
+        tags: principal.as_ref().map_or(&[], |p| p.tags()),
         has_tools: req.has_tools(),
         last_user_message: last_user.as_deref(),
         headers: Some(headers),
@@ -93,8 +93,8 @@ pub fn by_model<'a>(
     let principal = ctx.principal.clone();
     let input = PlanInput {
         model,
-        team: principal.as_ref().and_then(|p| p.team.as_deref()),
-        tags: principal.as_ref().map_or(&[], |p| &p.tags[..]),
+        team: principal.as_ref().and_then(|p| p.team()),
+        tags: principal.as_ref().map_or(&[], |p| p.tags()),
         headers: Some(headers),
         ..PlanInput::default()
     };
