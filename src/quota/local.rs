@@ -42,9 +42,12 @@ struct Budget {
     spent_set: bool,
 }
 
+/// The scopes of one kind, by id.
+type ScopeMap = HashMap<Arc<str>, Arc<Mutex<ScopeState>>>;
+
 /// The in-process store (one gateway instance).
 pub struct LocalStore {
-    maps: [RwLock<HashMap<Arc<str>, Arc<Mutex<ScopeState>>>>; 3],
+    maps: [RwLock<ScopeMap>; 3],
     flags: Mutex<HashMap<String, Instant>>,
     next_id: AtomicU64,
     lease_ms: u64,
@@ -380,3 +383,7 @@ impl CounterStore for LocalStore {
 #[cfg(test)]
 #[path = "local_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "local_budget_tests.rs"]
+mod budget_tests;

@@ -217,6 +217,8 @@ impl fmt::Display for Denial {
     }
 }
 
+impl std::error::Error for Denial {}
+
 /// Settled spend of one budget window before and after a settle (the caller checks
 /// thresholds such as 50/80/100%).
 #[derive(Debug, Clone, PartialEq, Eq)]
