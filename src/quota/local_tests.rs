@@ -1,5 +1,5 @@
-//! Tests of the in-process store: exact sliding windows, settle adjustments, budgets with
-//! crossings, window rollover, all-or-nothing across scopes, and concurrent tasks.
+//! Tests of the in-process store: exact sliding RPM/TPM windows, settle adjustments, TooLarge,
+//! concurrency leases, all-or-nothing across scopes, claim_once (budgets: local_budget_tests.rs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
