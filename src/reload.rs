@@ -60,6 +60,13 @@ pub fn config_keys(config: &Config) -> Vec<(Secret, KeyRecord)> {
             r.team = k.team.as_deref().map(Arc::from);
             r.tags = Arc::from(k.tags.as_slice());
             r.hint = crate::keys::record::hint(k.key.expose());
+            let p = &k.policy;
+            r.org = p.org.as_deref().map(Arc::from);
+            r.models = p.models.clone();
+            r.routes = p.routes.clone();
+            r.limits = p.limits.clone();
+            r.expires_at = p.expires_at;
+            r.audit = p.audit;
             (k.key.clone(), r)
         })
         .collect()

@@ -58,12 +58,17 @@ fn check_listeners(config: &Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The key directory under the HMAC secret for `target`: with the embedded SQLite ledger a
+/// The key directory under the HMAC secret: `admin.key_secret` when set (every instance
+/// sharing a Postgres key store needs the same one); else, with the embedded SQLite ledger, a
 /// secret file next to the database (`<db>.keysecret`, created 0600 on first start), so API
 /// keys survive restarts; otherwise a per-process secret.
-// INTEGRATOR: pass the configured key secret here when there is one (required for API keys
-// shared by several instances on Postgres).
-fn key_directory(target: &LedgerTarget) -> Result<KeyDirectory, StartError> {
+fn key_directory(
+    target: &LedgerTarget,
+    configured: Option<&crate::config::Secret>,
+) -> Result<KeyDirectory, StartError> {
+    if let Some(secret) = configured {
+        return Ok(KeyDirectory::new(secret.expose().as_bytes()));
+    }
     match target {
         LedgerTarget::Sqlite(db) => {
             let mut path = db.clone().into_os_string();
@@ -74,7 +79,7 @@ fn key_directory(target: &LedgerTarget) -> Result<KeyDirectory, StartError> {
         }
         LedgerTarget::Postgres(_) => {
             log::warn!(
-                "keys: no shared key secret configured; API keys made here verify only on this \
+                "keys: admin.key_secret is not set; API keys made here verify only on this \
                  instance until it restarts"
             );
             Ok(KeyDirectory::ephemeral())
@@ -95,7 +100,10 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     let (access_log, writer) = AccessLog::new(&config.server.access_log);
     let (ledger, ledger_writer) = crate::ledger::Ledger::new(&config.server.ledger);
     let in_flight = InFlight::default();
-    let keys = Arc::new(key_directory(&config.server.ledger)?);
+    let keys = Arc::new(key_directory(
+        &config.server.ledger,
+        config.admin.key_secret.as_ref(),
+    )?);
     keys.set_config_keys(config_keys(&config));
     let key_store = Arc::new(KeyStore::new(&config.server.ledger));
     let state = Arc::new(GatewayState {
@@ -107,6 +115,8 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         ledger: ledger.clone(),
         in_flight: in_flight.clone(),
         keys: keys.clone(),
+        quota: crate::quota::build(&config)
+            .map_err(|e| StartError(format!("server.counters: {e}")))?,
         health: HealthRegistry::new(config.server.health),
         retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
     });
@@ -125,8 +135,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         "switchyard admin".to_string(),
         AdminApp {
             in_flight: in_flight.clone(),
-            // INTEGRATOR: `admin.token` from the config; until then the /admin/ APIs are 403.
-            admin_token: None,
+            admin_token: config.admin.token.clone(),
             keys: Arc::new(KeysAdmin::new(keys.clone(), key_store.clone())),
         },
     );
@@ -148,7 +157,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     if key_store.is_shared() {
         server.add_service(background_service(
             "key refresh",
-            KeyRefresher::new(keys, key_store, crate::keys::DEFAULT_REFRESH),
+            KeyRefresher::new(keys, key_store, config.admin.key_refresh),
         ));
     }
     if let Some(w) = writer {

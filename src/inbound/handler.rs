@@ -87,6 +87,7 @@ pub async fn messages(
         stream: req.is_stream(),
         chat,
         forward: forward_headers(session),
+        max_tokens: req.max_tokens,
     };
     dispatch::run(
         state,
@@ -130,6 +131,7 @@ pub async fn count_tokens(
             stream: false,
             chat: None,
             forward: forward_headers(session),
+            max_tokens: None,
         };
         return dispatch::run(
             state,

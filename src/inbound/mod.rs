@@ -67,6 +67,8 @@ pub struct MessagesJob<'a> {
     pub chat: Option<Result<(&'a ChatRequest<'a>, &'a [u8]), GatewayError>>,
     /// Client headers forwarded to Anthropic targets (`anthropic-version`, `anthropic-beta`).
     pub forward: Vec<(HeaderName, HeaderValue)>,
+    /// The request's `max_tokens` (limits reserve it).
+    pub max_tokens: Option<u64>,
 }
 
 impl MessagesJob<'_> {

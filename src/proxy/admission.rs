@@ -40,6 +40,17 @@ pub async fn admit(
         return Ok(());
     };
     let key = &principal.key;
+    if let Some(model) = ctx.requested_model.as_deref()
+        && !key.allows_model(model)
+    {
+        return Err(GatewayError::new(
+            403,
+            ErrorKind::PermissionDenied,
+            format!("This key may not use model '{model}'."),
+        )
+        .with_param("model")
+        .with_code("model_not_allowed"));
+    }
     if let Some(route) = plan.route
         && !key.allows_route(route)
     {
@@ -49,6 +60,10 @@ pub async fn admit(
             format!("This key may not use route '{route}'."),
         )
         .with_code("route_not_allowed"));
+    }
+    if !job.demand_hint().generates && ctx.endpoint == super::ctx::Endpoint::CountTokens {
+        // Token counting is free and generates nothing: allow-lists apply, limits do not.
+        return Ok(());
     }
     let limits = &snapshot.config.limits;
     let mut scopes: Vec<Scope> = Vec::with_capacity(3);

@@ -74,6 +74,10 @@ pub struct RequestCtx {
     pub body_time: Duration,
     /// The request body was read completely (or there was none).
     pub body_consumed: bool,
+    /// The planner's prompt token count, when it made one.
+    pub prompt_estimate: Option<u64>,
+    /// Limits reserved for this request, settled in `logging`.
+    pub admitted: Option<super::admission::Admitted>,
     _in_flight: InFlightGuard,
 }
 
@@ -102,6 +106,8 @@ impl RequestCtx {
             upstream_time: Duration::ZERO,
             body_time: Duration::ZERO,
             body_consumed: false,
+            prompt_estimate: None,
+            admitted: None,
             _in_flight: in_flight,
         }
     }

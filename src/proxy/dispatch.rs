@@ -35,7 +35,38 @@ pub enum Job<'a> {
     Messages(&'a crate::inbound::MessagesJob<'a>),
 }
 
+/// What admission needs to know about a request's size.
+#[derive(Debug, Clone, Copy)]
+pub struct DemandHint {
+    pub body_len: usize,
+    /// The request's output cap, if it set one.
+    pub max_output: Option<u64>,
+    /// The request produces output tokens (not embeddings, not token counting).
+    pub generates: bool,
+}
+
 impl Job<'_> {
+    /// Size facts for admission.
+    pub fn demand_hint(&self) -> DemandHint {
+        match self {
+            Job::Chat { req, raw } => DemandHint {
+                body_len: raw.len(),
+                max_output: req.max_output_tokens(),
+                generates: true,
+            },
+            Job::Embeddings { raw, .. } => DemandHint {
+                body_len: raw.len(),
+                max_output: None,
+                generates: false,
+            },
+            Job::Messages(m) => DemandHint {
+                body_len: m.raw.len(),
+                max_output: m.max_tokens,
+                generates: m.op == crate::inbound::Op::Create,
+            },
+        }
+    }
+
     /// The native request for `model` at `provider`.
     fn build(
         &self,
@@ -171,6 +202,7 @@ pub async fn run(
 ) -> Result<(), Fail> {
     let server = &snapshot.config.server;
     ctx.route = plan.route.map(str::to_string);
+    super::admission::admit(state, snapshot, ctx, plan, job).await?;
     let deadline = Deadline::new(ctx.start, server.request_timeout);
     state.retry_budget.record_request(Instant::now());
     let request_id = ctx.request_id.clone();

@@ -6,6 +6,8 @@
 //! [`Connector`], and the answer is translated back while it streams. `upstream_peer` is
 //! therefore never reached.
 
+mod admission;
+mod alerting;
 pub mod body;
 pub mod ctx;
 pub mod dispatch;
@@ -53,6 +55,8 @@ pub struct GatewayState {
     pub in_flight: InFlight,
     /// Every client key (config and admin API); survives config reloads.
     pub keys: Arc<crate::keys::KeyDirectory>,
+    /// Limit counters (`server.counters`): in process or Redis; fixed at start.
+    pub quota: Arc<dyn crate::quota::CounterStore>,
     /// Passive health of every target; survives config reloads (keyed by provider name and
     /// model, not by config index).
     pub health: crate::routing::health::HealthRegistry,
@@ -239,7 +243,7 @@ impl Gateway {
     }
 
     /// Metrics, the access log line and the ledger row; never awaits.
-    fn observe(&self, session: &Session, ctx: &RequestCtx) {
+    fn observe(&self, session: &Session, ctx: &mut RequestCtx) {
         let total = ctx.start.elapsed();
         let status = if ctx.status == 0 {
             session
@@ -328,6 +332,8 @@ impl Gateway {
         if let Some(row) = crate::ledger::build::row(ctx, status, key, cost) {
             self.state.ledger.record(row);
         }
+        // The same cost the ledger row carries, so counters and ledger agree exactly.
+        admission::settle(&self.state, ctx, cost);
     }
 }
 

@@ -75,6 +75,7 @@ pub fn chat<'a>(
         Instant::now(),
         &mut || fastrand::f64(),
     );
+    ctx.prompt_estimate = tokens.known();
     if let Ok(p) = &plan {
         note_skips(snapshot, ctx, p);
     }

@@ -110,3 +110,23 @@ pub(crate) fn check_size(scope: &Scope, d: Demand) -> Result<(), Denial> {
     }
     Ok(())
 }
+
+/// Key prefix of the gateway's counters in Redis.
+pub const REDIS_PREFIX: &str = "switchyard:";
+
+/// The counter store chosen by `server.counters` (Redis connects on first use, so the gateway
+/// starts while Redis is down and `limits.on_store_error` decides meanwhile).
+pub fn build(config: &crate::config::Config) -> Result<std::sync::Arc<dyn CounterStore>, String> {
+    let lease = config.limits.lease;
+    Ok(match &config.server.counters {
+        crate::config::CounterTarget::Memory => std::sync::Arc::new(LocalStore::new(lease)),
+        crate::config::CounterTarget::Redis(url) => std::sync::Arc::new(RedisStore::open(
+            url.expose(),
+            REDIS_PREFIX,
+            RedisConfig {
+                lease,
+                ..RedisConfig::default()
+            },
+        )?),
+    })
+}

@@ -1,0 +1,37 @@
+//! Budget alerts: a settlement that moves a budget's settled spend across a configured
+//! threshold (`alerts.thresholds`, default 50/80/100 %) queues one webhook call. "Once" holds
+//! across instances: the counter store's `claim_once` flag decides who sends it.
+
+use super::GatewayState;
+use crate::quota::BudgetCrossing;
+use std::time::Duration;
+
+/// Queues the alerts of `crossings` (claimed once per scope, budget window and threshold).
+pub async fn crossings(state: &GatewayState, crossings: Vec<BudgetCrossing>) {
+    let snapshot = state.snapshot.load();
+    let settings = &snapshot.config.alerts;
+    if settings.webhook.is_none() {
+        return;
+    }
+    for c in crossings {
+        for &t in &settings.thresholds {
+            if !c.crossed(u64::from(t)) {
+                continue;
+            }
+            let flag = format!(
+                "alert:{}:{}:{}:{}:{t}",
+                c.scope.as_str(),
+                c.id,
+                c.period.as_str(),
+                c.window
+            );
+            // Longer than any budget window, so a flag outlives the window it guards.
+            let ttl = Duration::from_secs(40 * 24 * 3600);
+            match state.quota.claim_once(&flag, ttl).await {
+                Ok(true) => state.alerts.notify(&c, t),
+                Ok(false) => {}
+                Err(e) => log::warn!("alerts: cannot claim {flag}: {e}"),
+            }
+        }
+    }
+}
