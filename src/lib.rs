@@ -29,6 +29,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod auth;
+pub mod billing;
 pub mod catalog;
 pub mod config;
 pub mod error;
