@@ -28,6 +28,7 @@
 
 pub mod access_log;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod billing;
