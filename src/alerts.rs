@@ -24,6 +24,8 @@ use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
+/// Thresholds (percent of a budget) alerted by default.
+pub const DEFAULT_THRESHOLDS: &[u8] = &[50, 80, 100];
 /// Alerts the queue holds before new ones are dropped.
 pub const CHANNEL_CAPACITY: usize = 256;
 /// Timeout of one POST (connect to last response byte).

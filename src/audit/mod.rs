@@ -181,8 +181,8 @@ impl AuditLog {
     /// queue is full. Never waits.
     pub fn record(&self, mut event: AuditEvent) {
         let Some(inner) = &self.inner else { return };
-        event.request = redact::cap(&inner.redactor.redact(&event.request), inner.max_bytes);
-        event.response = redact::cap(&inner.redactor.redact(&event.response), inner.max_bytes);
+        event.request = redact::redact_capped(&inner.redactor, &event.request, inner.max_bytes);
+        event.response = redact::redact_capped(&inner.redactor, &event.response, inner.max_bytes);
         match inner.tx.try_send(Message::Event(Box::new(event))) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => dropped("queue_full", 1),

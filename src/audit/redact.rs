@@ -165,20 +165,40 @@ impl Redactor {
     }
 }
 
+/// Text kept past the cap before redacting, so a secret that starts before the cap is still
+/// recognised whole (secrets and tokens are far shorter).
+pub const REDACT_MARGIN: usize = 4096;
+
+/// Redacts `text` and caps the result at `max_bytes` ([`cap`]). Only the first
+/// `max_bytes + REDACT_MARGIN` bytes are scanned: large bodies cost no more than small ones.
+pub fn redact_capped(redactor: &Redactor, text: &str, max_bytes: usize) -> String {
+    let scanned = prefix(text, max_bytes.saturating_add(REDACT_MARGIN));
+    cap(&redactor.redact(scanned), max_bytes)
+}
+
 /// At most `max_bytes` of `text`, cut at a UTF-8 boundary, followed by [`TRUNCATED`] when
 /// anything was cut.
 pub fn cap(text: &str, max_bytes: usize) -> String {
-    if text.len() <= max_bytes {
+    let kept = prefix(text, max_bytes);
+    if kept.len() == text.len() {
         return text.to_string();
+    }
+    let mut out = String::with_capacity(kept.len() + TRUNCATED.len());
+    out.push_str(kept);
+    out.push_str(TRUNCATED);
+    out
+}
+
+/// The longest prefix of `text` of at most `max_bytes` that ends at a UTF-8 boundary.
+fn prefix(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
     }
     let mut end = max_bytes;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = String::with_capacity(end + TRUNCATED.len());
-    out.push_str(&text[..end]);
-    out.push_str(TRUNCATED);
-    out
+    &text[..end]
 }
 
 /// Appended to a capped text.

@@ -1,7 +1,7 @@
 //! Redaction (each built-in rule, custom rules, secrets), truncation at UTF-8 boundaries, and
 //! the writer's file (mode, lines, flush, drops).
 
-use super::redact::{SECRET_MARK, TRUNCATED, cap};
+use super::redact::{REDACT_MARGIN, SECRET_MARK, TRUNCATED, cap, redact_capped};
 use super::*;
 
 fn redactor() -> Redactor {
@@ -109,6 +109,27 @@ fn truncation_respects_utf8() {
     assert_eq!(cap("aé", 2), format!("a{TRUNCATED}"));
     assert_eq!(cap("😀😀", 5), format!("😀{TRUNCATED}"));
     assert_eq!(cap("😀", 0), TRUNCATED);
+}
+
+#[test]
+fn secrets_across_the_cap_are_redacted_before_cutting() {
+    let r = redactor().with_secrets(&["0123456789-provider-secret"]);
+    // The secret starts 5 bytes before the cap: cutting first would leak "01234".
+    let text = format!("{}0123456789-provider-secret tail", "a".repeat(95));
+    let out = redact_capped(&r, &text, 100);
+    assert_eq!(out, format!("{}[REDA{TRUNCATED}", "a".repeat(95)));
+    assert!(!out.contains("01234"));
+    // A huge body is scanned only up to the cap plus the margin.
+    let huge = format!(
+        "sk-ant-api03-AbCdEf0123456789 {}",
+        "x".repeat(10 * REDACT_MARGIN)
+    );
+    let out = redact_capped(&r, &huge, 64);
+    assert!(out.starts_with("[REDACTED:anthropic_key] xxx"), "{out}");
+    assert!(
+        out.ends_with(TRUNCATED) && out.len() == 64 + TRUNCATED.len(),
+        "{out}"
+    );
 }
 
 fn event(i: usize, request: &str) -> AuditEvent {
