@@ -3,6 +3,7 @@
 
 use super::QueryError;
 use rusqlite::Connection;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_postgres::types::ToSql;
@@ -50,12 +51,19 @@ impl Dialect {
 }
 
 /// The stored text form of a timestamp (`2026-01-02T03:04:05.678Z`, as the writer stores it),
-/// so SQLite compares text with text in the same format.
+/// so SQLite compares text with text in the same format. Clamped to years 1970 to 9999 (the
+/// format has four-digit years).
 pub(super) fn ts_text(t: SystemTime) -> String {
+    const LAST: &str = "9999-12-31T23:59:59.999Z";
     if t < UNIX_EPOCH {
         return "1970-01-01T00:00:00.000Z".into();
     }
-    humantime::format_rfc3339_millis(t).to_string()
+    let mut out = String::new();
+    match write!(out, "{}", humantime::format_rfc3339_millis(t)) {
+        Ok(()) => out,
+        // humantime refuses years past 9999.
+        Err(_) => LAST.into(),
+    }
 }
 
 pub(super) fn sqlite_open(path: &std::path::Path) -> Result<Connection, String> {

@@ -187,6 +187,10 @@ async fn check(reader: &LedgerReader) {
         .unwrap();
     assert_eq!(today.len(), 1);
     assert_eq!((today[0].requests, today[0].prompt_tokens), (1, 300));
+    // The widest range a client can ask for ends in the year 10000: no panic, all rows.
+    let end = date_start(chrono::NaiveDate::from_ymd_opt(10000, 1, 1).unwrap());
+    let everything = reader.key_usage("k1", UNIX_EPOCH, end).await.unwrap();
+    assert_eq!(everything.iter().map(|u| u.requests).sum::<u64>(), 5);
     assert!(
         reader
             .key_usage("nobody", at("2000-01-01", "00:00:00"), now())
