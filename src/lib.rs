@@ -28,7 +28,10 @@
 
 pub mod access_log;
 pub mod admin;
+pub mod alerts;
+pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod catalog;
 pub mod config;
 pub mod error;

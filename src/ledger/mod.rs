@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod postgres;
+pub mod query;
 pub mod sqlite;
 pub mod target;
 pub mod writer;
