@@ -32,6 +32,8 @@ pub struct AdminApp {
     pub admin_token: Option<Secret>,
     /// The keys API.
     pub keys: Arc<KeysAdmin>,
+    /// The ledger's read side, for `/admin/usage`.
+    pub ledger_reader: Arc<crate::proxy::billing_api::ReaderCell>,
 }
 
 /// An authenticated admin API request.
@@ -116,13 +118,46 @@ pub fn check_admin_token(
 }
 
 impl AdminApp {
+    /// `GET /admin/usage?group_by=team|key|model&from=&to=&format=json|csv` (plus one filter,
+    /// e.g. `team=research`).
+    async fn usage(&self, req: &AdminRequest) -> AdminResponse {
+        if req.method != http::Method::GET {
+            return AdminResponse::error(&GatewayError::new(
+                405,
+                ErrorKind::MethodNotAllowed,
+                "Method not allowed for /admin/usage; use GET.",
+            ));
+        }
+        let answer = async {
+            let q =
+                crate::billing::UsageQuery::parse(req.query.as_deref(), crate::billing::today())?;
+            let (from, to) = q.range();
+            let reader = self.ledger_reader.get().await?;
+            let rows = reader
+                .grouped_usage(q.group_by, from, to, q.filter.clone())
+                .await
+                .map_err(|e| crate::billing::query_error(&e))?;
+            crate::billing::usage::grouped_usage(&q, &rows)
+        };
+        match answer.await {
+            Ok(r) => AdminResponse {
+                status: 200,
+                content_type: r.content_type,
+                body: r.body,
+            },
+            Err(e) => AdminResponse::error(&e),
+        }
+    }
+
     /// Answers an authenticated `/admin/` request: each admin API in turn, 404 if none
     /// claims the path.
     pub async fn route(&self, req: &AdminRequest) -> AdminResponse {
         if let Some(r) = self.keys.handle(req).await {
             return r;
         }
-        // Further admin APIs (e.g. `/admin/usage`) chain here the same way.
+        if req.path.trim_end_matches('/') == "/admin/usage" {
+            return self.usage(req).await;
+        }
         AdminResponse::error(&GatewayError::new(404, ErrorKind::NotFound, "not found"))
     }
 

@@ -50,6 +50,7 @@ pub struct ShutdownWatcher {
     pub in_flight: InFlight,
     pub access_log: AccessLog,
     pub ledger: Ledger,
+    pub audit: crate::audit::AuditLog,
     pub grace: Duration,
 }
 
@@ -76,6 +77,7 @@ impl BackgroundService for ShutdownWatcher {
         }
         self.access_log.flush(Duration::from_secs(2)).await;
         self.ledger.flush(Duration::from_secs(10)).await;
+        self.audit.flush(Duration::from_secs(5)).await;
         log::info!("shutdown complete after {:?}", started.elapsed());
         std::process::exit(0);
     }

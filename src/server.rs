@@ -88,6 +88,36 @@ fn key_directory(
     }
 }
 
+/// Every secret of the config (provider keys, AWS credentials, client keys, the admin token
+/// and key secret): the audit trail redacts each one wherever it appears.
+fn config_secrets(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &config.providers {
+        out.push(p.api_key.expose().to_string());
+        if let Some(aws) = &p.aws {
+            out.push(aws.access_key_id.expose().to_string());
+            out.push(aws.secret_access_key.expose().to_string());
+            if let Some(t) = &aws.session_token {
+                out.push(t.expose().to_string());
+            }
+        }
+    }
+    for k in &config.keys {
+        out.push(k.key.expose().to_string());
+    }
+    for s in [&config.admin.token, &config.admin.key_secret]
+        .into_iter()
+        .flatten()
+    {
+        out.push(s.expose().to_string());
+    }
+    if let crate::config::CounterTarget::Redis(url) = &config.server.counters {
+        out.push(url.expose().to_string());
+    }
+    out.retain(|s| s.len() >= 8);
+    out
+}
+
 /// Builds the server with all services from `config`, loaded from `path` (watched for hot
 /// reload); call [`Server::run_forever`] on the result.
 pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
@@ -106,6 +136,27 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     )?);
     keys.set_config_keys(config_keys(&config));
     let key_store = Arc::new(KeyStore::new(&config.server.ledger));
+    let (alerts, alert_sender) = match &config.alerts.webhook {
+        Some(url) => {
+            let (a, s) = crate::alerts::Alerts::new(url)
+                .map_err(|e| StartError(format!("alerts.webhook: {e}")))?;
+            (a, Some(s))
+        }
+        None => (crate::alerts::Alerts::off(), None),
+    };
+    let (audit, audit_writer) =
+        if config.keys.iter().any(|k| k.policy.audit) || config.admin.token.is_some() {
+            let secrets = config_secrets(&config);
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            let (a, w) = crate::audit::AuditLog::new(&config.audit, &secrets)
+                .map_err(|e| StartError(format!("audit: {e}")))?;
+            (a, Some(w))
+        } else {
+            (crate::audit::AuditLog::off(), None)
+        };
+    let ledger_reader = Arc::new(crate::proxy::billing_api::ReaderCell::new(
+        config.server.ledger.clone(),
+    ));
     let state = Arc::new(GatewayState {
         snapshot: ArcSwap::from_pointee(snapshot),
         connector: Connector::new(Some(ConnectorOptions::from_server_conf(
@@ -117,6 +168,9 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         keys: keys.clone(),
         quota: crate::quota::build(&config)
             .map_err(|e| StartError(format!("server.counters: {e}")))?,
+        ledger_reader: ledger_reader.clone(),
+        alerts,
+        audit: audit.clone(),
         health: HealthRegistry::new(config.server.health),
         retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
     });
@@ -137,6 +191,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
             in_flight: in_flight.clone(),
             admin_token: config.admin.token.clone(),
             keys: Arc::new(KeysAdmin::new(keys.clone(), key_store.clone())),
+            ledger_reader: ledger_reader.clone(),
         },
     );
     admin.add_tcp(&config.server.admin_listen.to_string());
@@ -166,12 +221,19 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     if let Some(w) = ledger_writer {
         server.add_service(background_service("usage ledger", w));
     }
+    if let Some(s) = alert_sender {
+        server.add_service(background_service("budget alerts", s));
+    }
+    if let Some(w) = audit_writer {
+        server.add_service(background_service("audit trail", w));
+    }
     server.add_service(background_service(
         "shutdown watcher",
         ShutdownWatcher {
             in_flight,
             access_log,
             ledger,
+            audit,
             grace: config.server.grace_period,
         },
     ));

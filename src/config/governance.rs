@@ -4,7 +4,6 @@
 
 use super::Secret;
 use crate::quota::LimitSpec;
-use regex::Regex;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -60,23 +59,8 @@ impl Default for AdminSettings {
     }
 }
 
-/// `audit:`.
-#[derive(Debug, Clone)]
-pub struct AuditSettings {
-    pub path: String,
-    pub max_bytes: usize,
-    pub redact: Vec<(Regex, String)>,
-}
-
-impl Default for AuditSettings {
-    fn default() -> Self {
-        Self {
-            path: "./data/audit.jsonl".into(),
-            max_bytes: 64 * 1024,
-            redact: Vec::new(),
-        }
-    }
-}
+/// `audit:` (the audit module's own settings type).
+pub type AuditSettings = crate::audit::AuditConfig;
 
 /// `alerts:`.
 #[derive(Debug, Clone)]

@@ -11,7 +11,12 @@ pub fn endpoint_label(endpoint: Endpoint) -> Option<&'static str> {
         Endpoint::ChatCompletions => Some("chat"),
         Endpoint::Embeddings => Some("embeddings"),
         Endpoint::Messages => Some("messages"),
-        Endpoint::CountTokens | Endpoint::Health | Endpoint::Models | Endpoint::Unknown => None,
+        Endpoint::CountTokens
+        | Endpoint::Health
+        | Endpoint::Models
+        | Endpoint::KeyInfo
+        | Endpoint::Usage
+        | Endpoint::Unknown => None,
     }
 }
 

@@ -95,7 +95,11 @@ pub async fn admit(
         return Ok(());
     }
     let demand = demand(snapshot, ctx, plan, job);
-    match state.quota.reserve(&scopes, demand, SystemTime::now()).await {
+    match state
+        .quota
+        .reserve(&scopes, demand, SystemTime::now())
+        .await
+    {
         Ok(reservation) => {
             ctx.admitted = Some(Admitted { reservation });
             Ok(())
@@ -173,7 +177,11 @@ pub fn settle(state: &Arc<GatewayState>, ctx: &mut RequestCtx, cost_micros: Opti
         return;
     };
     let tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens;
-    let cost = if ctx.served { cost_micros.unwrap_or(0) } else { 0 };
+    let cost = if ctx.served {
+        cost_micros.unwrap_or(0)
+    } else {
+        0
+    };
     let state = state.clone();
     tokio::spawn(async move {
         let now = SystemTime::now();
@@ -261,10 +269,7 @@ pub fn refusal(denial: &Denial, now: SystemTime) -> GatewayError {
                 Period::Total => "total",
             };
             let resets = match resets_at {
-                Some(t) => format!(
-                    "; it resets at {}",
-                    humantime::format_rfc3339_seconds(*t)
-                ),
+                Some(t) => format!("; it resets at {}", humantime::format_rfc3339_seconds(*t)),
                 None => "; it does not reset (raise it to continue)".to_string(),
             };
             let retry = resets_at.map(|t| {

@@ -3,8 +3,30 @@
 //! across instances: the counter store's `claim_once` flag decides who sends it.
 
 use super::GatewayState;
-use crate::quota::BudgetCrossing;
-use std::time::Duration;
+use crate::alerts::{Budget, BudgetAlert, Scope};
+use crate::quota::{BudgetCrossing, Period, ScopeKind};
+use std::time::{Duration, SystemTime};
+
+fn alert(c: &BudgetCrossing, threshold: u8) -> BudgetAlert {
+    BudgetAlert {
+        scope: match c.scope {
+            ScopeKind::Key => Scope::Key,
+            ScopeKind::Team => Scope::Team,
+            ScopeKind::Global => Scope::Global,
+        },
+        id: c.id.to_string(),
+        budget: match c.period {
+            Period::Daily => Budget::Daily,
+            Period::Monthly => Budget::Monthly,
+            Period::Total => Budget::Total,
+        },
+        window: c.window.clone(),
+        threshold_percent: threshold,
+        limit_micros: c.limit_micros,
+        spent_micros: c.after_micros,
+        ts: SystemTime::now(),
+    }
+}
 
 /// Queues the alerts of `crossings` (claimed once per scope, budget window and threshold).
 pub async fn crossings(state: &GatewayState, crossings: Vec<BudgetCrossing>) {
@@ -28,7 +50,7 @@ pub async fn crossings(state: &GatewayState, crossings: Vec<BudgetCrossing>) {
             // Longer than any budget window, so a flag outlives the window it guards.
             let ttl = Duration::from_secs(40 * 24 * 3600);
             match state.quota.claim_once(&flag, ttl).await {
-                Ok(true) => state.alerts.notify(&c, t),
+                Ok(true) => state.alerts.notify(alert(&c, t)),
                 Ok(false) => {}
                 Err(e) => log::warn!("alerts: cannot claim {flag}: {e}"),
             }

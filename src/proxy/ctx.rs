@@ -22,6 +22,10 @@ pub enum Endpoint {
     Messages,
     /// Anthropic `POST /v1/messages/count_tokens`.
     CountTokens,
+    /// `GET /v1/key/info`: the calling key's limits and remaining rate and budget.
+    KeyInfo,
+    /// `GET /v1/usage`: the calling key's spend by day and model.
+    Usage,
 }
 
 impl Endpoint {

@@ -8,6 +8,7 @@
 
 mod admission;
 mod alerting;
+pub mod billing_api;
 pub mod body;
 pub mod ctx;
 pub mod dispatch;
@@ -57,6 +58,12 @@ pub struct GatewayState {
     pub keys: Arc<crate::keys::KeyDirectory>,
     /// Limit counters (`server.counters`): in process or Redis; fixed at start.
     pub quota: Arc<dyn crate::quota::CounterStore>,
+    /// The ledger's read side (billing APIs), opened on first use.
+    pub ledger_reader: Arc<billing_api::ReaderCell>,
+    /// Budget-threshold webhook (`alerts.webhook`).
+    pub alerts: crate::alerts::Alerts,
+    /// Prompt/response capture of keys with `audit: true`.
+    pub audit: crate::audit::AuditLog,
     /// Passive health of every target; survives config reloads (keyed by provider name and
     /// model, not by config index).
     pub health: crate::routing::health::HealthRegistry,
@@ -188,6 +195,8 @@ impl Gateway {
             "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, &[http::Method::POST]),
             "/v1/messages" => (Endpoint::Messages, &[http::Method::POST]),
             "/v1/messages/count_tokens" => (Endpoint::CountTokens, &[http::Method::POST]),
+            "/v1/key/info" | "/key/info" => (Endpoint::KeyInfo, &[http::Method::GET]),
+            "/v1/usage" | "/usage" => (Endpoint::Usage, &[http::Method::GET]),
             _ => {
                 ctx.body_consumed = session.as_downstream_mut().is_body_empty();
                 return Err(Fail::Respond(GatewayError::new(
@@ -238,6 +247,8 @@ impl Gateway {
             Endpoint::CountTokens => {
                 crate::inbound::count_tokens(&self.state, snapshot, session, ctx).await
             }
+            Endpoint::KeyInfo => billing_api::key_info(&self.state, session, ctx).await,
+            Endpoint::Usage => billing_api::usage(&self.state, session, ctx).await,
             Endpoint::Health | Endpoint::Unknown => Ok(()),
         }
     }

@@ -58,7 +58,29 @@ pub async fn json(
     body: Bytes,
     extra: &[(&'static str, String)],
 ) -> pingora::Result<()> {
-    let mut h = header(status, ctx, "application/json", Some(body.len()))?;
+    write(session, ctx, status, "application/json", body, extra).await
+}
+
+/// Writes a complete response of `content_type`.
+pub async fn typed(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    status: u16,
+    content_type: &'static str,
+    body: Bytes,
+) -> pingora::Result<()> {
+    write(session, ctx, status, content_type, body, &[]).await
+}
+
+async fn write(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    status: u16,
+    content_type: &'static str,
+    body: Bytes,
+    extra: &[(&'static str, String)],
+) -> pingora::Result<()> {
+    let mut h = header(status, ctx, content_type, Some(body.len()))?;
     for (k, v) in extra {
         h.insert_header(*k, v.as_str())?;
     }

@@ -12,6 +12,7 @@
 //! `res` (settled + outstanding reservations, used for admission) and `spent` (settled only,
 //! used for reporting and alerts).
 
+mod lazy;
 mod local;
 mod period;
 mod redis;
@@ -120,8 +121,8 @@ pub fn build(config: &crate::config::Config) -> Result<std::sync::Arc<dyn Counte
     let lease = config.limits.lease;
     Ok(match &config.server.counters {
         crate::config::CounterTarget::Memory => std::sync::Arc::new(LocalStore::new(lease)),
-        crate::config::CounterTarget::Redis(url) => std::sync::Arc::new(RedisStore::open(
-            url.expose(),
+        crate::config::CounterTarget::Redis(url) => std::sync::Arc::new(lazy::LazyRedis::new(
+            url.clone(),
             REDIS_PREFIX,
             RedisConfig {
                 lease,

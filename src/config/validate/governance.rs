@@ -225,7 +225,7 @@ pub fn audit(raw: RawAudit) -> VResult<AuditSettings> {
         Some(p) if p.is_empty() => {
             return Err(ConfigError::new("audit.path", "must be a file path"));
         }
-        Some(p) => p,
+        Some(p) => std::path::PathBuf::from(p),
         None => d.path,
     };
     let max_bytes = match raw.max_bytes {
@@ -240,9 +240,13 @@ pub fn audit(raw: RawAudit) -> VResult<AuditSettings> {
     };
     let mut redact = Vec::with_capacity(raw.redact.len());
     for (i, r) in raw.redact.into_iter().enumerate() {
-        let re = regex::Regex::new(&r.pattern)
-            .map_err(|e| ConfigError::new(format!("audit.redact[{i}].pattern"), e.to_string()))?;
-        redact.push((re, r.replace.unwrap_or_else(|| "[REDACTED]".into())));
+        let rule = crate::audit::RedactRule {
+            pattern: r.pattern,
+            replace: r.replace.unwrap_or_else(|| "[REDACTED]".into()),
+        };
+        crate::audit::Redactor::new(std::slice::from_ref(&rule))
+            .map_err(|e| ConfigError::new(format!("audit.redact[{i}].pattern"), e))?;
+        redact.push(rule);
     }
     Ok(AuditSettings {
         path,
