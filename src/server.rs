@@ -154,6 +154,8 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         } else {
             (crate::audit::AuditLog::off(), None)
         };
+    let state_quota =
+        crate::quota::build(&config).map_err(|e| StartError(format!("server.counters: {e}")))?;
     let ledger_reader = Arc::new(crate::proxy::billing_api::ReaderCell::new(
         config.server.ledger.clone(),
     ));
@@ -166,8 +168,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         ledger: ledger.clone(),
         in_flight: in_flight.clone(),
         keys: keys.clone(),
-        quota: crate::quota::build(&config)
-            .map_err(|e| StartError(format!("server.counters: {e}")))?,
+        quota: state_quota.clone(),
         ledger_reader: ledger_reader.clone(),
         alerts,
         audit: audit.clone(),
@@ -220,6 +221,15 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     }
     if let Some(w) = ledger_writer {
         server.add_service(background_service("usage ledger", w));
+    }
+    if config.server.ledger != LedgerTarget::Off {
+        server.add_service(background_service(
+            "budget seed",
+            crate::quota::seed::SeedService {
+                reader: ledger_reader.clone(),
+                store: state_quota.clone(),
+            },
+        ));
     }
     if let Some(s) = alert_sender {
         server.add_service(background_service("budget alerts", s));

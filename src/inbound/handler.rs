@@ -37,6 +37,7 @@ fn forward_headers(session: &Session) -> Vec<(HeaderName, HeaderValue)> {
 }
 
 async fn read(
+    state: &GatewayState,
     snapshot: &Snapshot,
     session: &mut Session,
     ctx: &mut RequestCtx,
@@ -44,6 +45,7 @@ async fn read(
     let (raw, body_time) = body::read(session, snapshot.config.server.max_body_bytes).await?;
     ctx.body_time = body_time;
     ctx.body_consumed = true;
+    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
     session.as_downstream_mut().set_abort_on_close(true);
     Ok(raw)
 }
@@ -61,7 +63,7 @@ pub async fn messages(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), Fail> {
-    let raw = read(snapshot, session, ctx).await?;
+    let raw = read(state, snapshot, session, ctx).await?;
     let req = MessagesRequest::parse(&raw, false)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
@@ -109,7 +111,7 @@ pub async fn count_tokens(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), Fail> {
-    let raw = read(snapshot, session, ctx).await?;
+    let raw = read(state, snapshot, session, ctx).await?;
     let req = MessagesRequest::parse(&raw, true)?;
     ctx.requested_model = Some(req.model().to_string());
     let headers = &session.req_header().headers;

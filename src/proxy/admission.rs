@@ -123,7 +123,12 @@ pub async fn admit(
                 .with_retry_after(Some(1)))
             }
         }
-        Err(denial) => Err(refusal(&denial, SystemTime::now())),
+        Err(denial) => {
+            if let Denial::Budget { .. } = &denial {
+                super::alerting::exhausted(state, &denial).await;
+            }
+            Err(refusal(&denial, SystemTime::now()))
+        }
     }
 }
 

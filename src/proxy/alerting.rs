@@ -28,6 +28,34 @@ fn alert(c: &BudgetCrossing, threshold: u8) -> BudgetAlert {
     }
 }
 
+/// A budget that refuses a request is exhausted: its 100 % alert fires (once per window)
+/// even though reservations keep settled spend from reaching the limit exactly.
+pub async fn exhausted(state: &GatewayState, denial: &crate::quota::Denial) {
+    let crate::quota::Denial::Budget {
+        scope,
+        id,
+        period,
+        limit_micros,
+        spent_micros,
+        ..
+    } = denial
+    else {
+        return;
+    };
+    let (window, _) = crate::quota::period_window(*period, SystemTime::now());
+    let c = BudgetCrossing {
+        scope: *scope,
+        id: id.clone(),
+        period: *period,
+        window,
+        limit_micros: *limit_micros,
+        // Only the 100 % threshold is crossed here; lower ones fire on their own settlements.
+        before_micros: limit_micros.saturating_sub(1),
+        after_micros: (*spent_micros).max(*limit_micros),
+    };
+    crossings(state, vec![c]).await;
+}
+
 /// Queues the alerts of `crossings` (claimed once per scope, budget window and threshold).
 pub async fn crossings(state: &GatewayState, crossings: Vec<BudgetCrossing>) {
     let snapshot = state.snapshot.load();

@@ -82,6 +82,8 @@ pub struct RequestCtx {
     pub prompt_estimate: Option<u64>,
     /// Limits reserved for this request, settled in `logging`.
     pub admitted: Option<super::admission::Admitted>,
+    /// Prompt and response captured for the audit trail (keys with `audit: true` only).
+    pub capture: Option<Box<Capture>>,
     _in_flight: InFlightGuard,
 }
 
@@ -112,6 +114,7 @@ impl RequestCtx {
             body_consumed: false,
             prompt_estimate: None,
             admitted: None,
+            capture: None,
             _in_flight: in_flight,
         }
     }
@@ -127,6 +130,39 @@ impl RequestCtx {
             .elapsed()
             .saturating_sub(self.upstream_time)
             .saturating_sub(self.body_time)
+    }
+}
+
+/// The audit capture of one request: the client's body and what was sent back, each cut at
+/// `limit` bytes (the audit module redacts and marks the cut).
+#[derive(Debug)]
+pub struct Capture {
+    pub request: bytes::Bytes,
+    pub response: Vec<u8>,
+    pub limit: usize,
+}
+
+impl RequestCtx {
+    /// Starts capturing when the calling key is audited and the audit trail is on.
+    pub fn start_capture(&mut self, audit_on: bool, limit: usize, body: &bytes::Bytes) {
+        if audit_on && self.principal.as_ref().is_some_and(|p| p.key.audit) {
+            // A little over the limit, so the audit module can tell that it cut.
+            let keep = body.len().min(limit.saturating_add(1));
+            self.capture = Some(Box::new(Capture {
+                request: body.slice(..keep),
+                response: Vec::new(),
+                limit,
+            }));
+        }
+    }
+
+    /// Records bytes sent to the client (no-op unless capturing).
+    pub fn captured(&mut self, bytes: &[u8]) {
+        if let Some(c) = self.capture.as_deref_mut() {
+            let room = c.limit.saturating_add(1).saturating_sub(c.response.len());
+            c.response
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
     }
 }
 

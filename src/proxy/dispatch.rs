@@ -131,6 +131,7 @@ pub async fn chat(
     let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
     ctx.body_time = body_time;
     ctx.body_consumed = true;
+    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
     session.as_downstream_mut().set_abort_on_close(true);
     let req = ChatRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model().to_string());
@@ -171,6 +172,7 @@ pub async fn embeddings(
     let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
     ctx.body_time = body_time;
     ctx.body_consumed = true;
+    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
     session.as_downstream_mut().set_abort_on_close(true);
     let req = EmbeddingsRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model.to_string());

@@ -345,6 +345,24 @@ impl Gateway {
         }
         // The same cost the ledger row carries, so counters and ledger agree exactly.
         admission::settle(&self.state, ctx, cost);
+        if let (Some(c), Some(p)) = (ctx.capture.take(), ctx.principal.as_ref()) {
+            self.state.audit.record(crate::audit::AuditEvent {
+                ts: std::time::SystemTime::now(),
+                request_id: ctx.request_id.clone(),
+                key_id: p.key.id.to_string(),
+                key_name: p.key.name.to_string(),
+                endpoint: crate::ledger::build::endpoint_label(ctx.endpoint)
+                    .unwrap_or("other")
+                    .to_string(),
+                model: ctx
+                    .served_model
+                    .clone()
+                    .or_else(|| ctx.requested_model.clone()),
+                status,
+                request: String::from_utf8_lossy(&c.request).into_owned(),
+                response: String::from_utf8_lossy(&c.response).into_owned(),
+            });
+        }
     }
 }
 

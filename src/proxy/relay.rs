@@ -48,6 +48,7 @@ pub async fn stream(
         .map_err(Fail::Downstream)?;
     if !pending.is_empty() {
         ctx.first_byte = Some(Instant::now());
+        ctx.captured(&pending);
         session
             .write_response_body(Some(pending.split().freeze()), false)
             .await
@@ -79,6 +80,7 @@ pub async fn stream(
         }
         if !pending.is_empty() {
             ctx.first_byte.get_or_insert_with(Instant::now);
+            ctx.captured(&pending);
             session
                 .write_response_body(Some(pending.split().freeze()), false)
                 .await

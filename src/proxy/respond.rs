@@ -91,6 +91,7 @@ async fn write(
     ctx.status = status;
     session.write_response_header(Box::new(h), false).await?;
     ctx.first_byte.get_or_insert_with(std::time::Instant::now);
+    ctx.captured(&body);
     session.write_response_body(Some(body), true).await
 }
 

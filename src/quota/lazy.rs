@@ -33,7 +33,7 @@ impl LazyRedis {
     async fn get(&self) -> Result<&RedisStore, String> {
         self.store
             .get_or_try_init(|| async {
-                RedisStore::open(self.url.expose(), &self.prefix, self.cfg.clone())
+                RedisStore::open(self.url.expose(), &self.prefix, self.cfg)
             })
             .await
     }

@@ -16,6 +16,7 @@ mod lazy;
 mod local;
 mod period;
 mod redis;
+pub mod seed;
 pub mod spec;
 mod types;
 
