@@ -115,6 +115,35 @@ pub fn pin_restart_only(new: &mut ServerSettings, running: &ServerSettings) -> V
         &running.upstream_keepalive_pool_size,
         c,
     );
+    keep("server.ledger", &mut new.ledger, &running.ledger, c);
+    keep("server.counters", &mut new.counters, &running.counters, c);
+    changed
+}
+
+/// As [`pin_restart_only`] for the admin API settings (its listener and the key directory
+/// were built at start), the audit trail and the alert webhook (their writers too).
+pub fn pin_restart_only_governance(new: &mut Config, running: &Config) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if new.admin.token != running.admin.token {
+        changed.push("admin.token");
+        new.admin.token = running.admin.token.clone();
+    }
+    if new.admin.key_secret != running.admin.key_secret {
+        changed.push("admin.key_secret");
+        new.admin.key_secret = running.admin.key_secret.clone();
+    }
+    if new.admin.key_refresh != running.admin.key_refresh {
+        changed.push("admin.key_refresh");
+        new.admin.key_refresh = running.admin.key_refresh;
+    }
+    if new.audit != running.audit {
+        changed.push("audit");
+        new.audit = running.audit.clone();
+    }
+    if new.alerts.webhook != running.alerts.webhook {
+        changed.push("alerts.webhook");
+        new.alerts.webhook = running.alerts.webhook.clone();
+    }
     changed
 }
 
@@ -262,7 +291,15 @@ impl ReloadService {
                 return;
             }
         };
-        for name in pin_restart_only(&mut config.server, &current.config.server) {
+        let mut pinned = pin_restart_only(&mut config.server, &current.config.server);
+        pinned.extend(pin_restart_only_governance(&mut config, &current.config));
+        if !self.state.audit.is_on() && config.keys.iter().any(|k| k.policy.audit) {
+            log::warn!(
+                "config reload: a key has audit: true but the audit trail was not started; \
+                 restart to begin capturing"
+            );
+        }
+        for name in pinned {
             log::warn!(
                 "config reload: {name} changed but takes effect only after a restart; keeping the running value"
             );

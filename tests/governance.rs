@@ -410,8 +410,21 @@ fn get_ok(url: &str) -> bool {
 #[test]
 fn canary_secrets_never_written() {
     let emu = Emulator::start();
-    let keys = format!("  - {{ name: canary, key: {CLIENT_KEY}, audit: true, rpm: 1000 }}");
-    let (y, port, admin) = yaml(&emu, &keys, "", "");
+    let keys = format!(
+        "  - {{ name: canary, key: {CLIENT_KEY}, audit: true, rpm: 1000, budget: {{ daily: 100 }} }}"
+    );
+    // With Redis up the counters live there too, and are searched as well.
+    let redis_up = std::net::TcpStream::connect("127.0.0.1:6379").is_ok();
+    let counters = if redis_up {
+        ", counters: \"redis://127.0.0.1:6379/0\""
+    } else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: canary sweep of Redis: redis not reachable at 127.0.0.1:6379"
+        );
+        ""
+    };
+    let (y, port, admin) = yaml(&emu, &keys, counters, "");
     let mut gw = Gateway::start(&y, port, admin);
     let mut bodies = Vec::new();
     let minted = post(
@@ -470,6 +483,9 @@ fn canary_secrets_never_written() {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
         written.push_str(&text);
     }
+    if redis_up {
+        written.push_str(&redis_dump());
+    }
     assert!(written.contains("hello"), "the sweep read nothing");
     for canary in [PROVIDER_KEY, CLIENT_KEY, ADMIN, SECRET, minted_key.as_str()] {
         assert!(!written.contains(canary), "{canary} leaked into the output");
@@ -494,4 +510,25 @@ fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             out.push(p);
         }
     }
+}
+
+/// Every key name and serialized value of the gateway's counters in Redis.
+fn redis_dump() -> String {
+    let client = redis::Client::open("redis://127.0.0.1:6379/0").unwrap();
+    let mut con = client.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("switchyard:*")
+        .query(&mut con)
+        .unwrap();
+    assert!(
+        keys.iter().any(|k| k.contains("canary")),
+        "no counters found: {keys:?}"
+    );
+    let mut out = String::new();
+    for k in keys {
+        let dump: Option<Vec<u8>> = redis::cmd("DUMP").arg(&k).query(&mut con).unwrap();
+        out.push_str(&k);
+        out.push_str(&String::from_utf8_lossy(&dump.unwrap_or_default()));
+    }
+    out
 }

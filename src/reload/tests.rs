@@ -22,7 +22,7 @@ fn restart_only_settings_are_pinned_and_named() {
     let mut same = config(BASE, A).server;
     assert!(pin_restart_only(&mut same, &running).is_empty());
 
-    let changed = r#"listen: "127.0.0.1:8081", admin_listen: "127.0.0.1:9091", threads: 4, grace_period: 30s, access_log: "off", pid_file: /tmp/other.pid, upstream_keepalive_pool_size: 7, max_attempts: 5, request_timeout: 42s"#;
+    let changed = r#"listen: "127.0.0.1:8081", admin_listen: "127.0.0.1:9091", threads: 4, grace_period: 30s, access_log: "off", pid_file: /tmp/other.pid, upstream_keepalive_pool_size: 7, max_attempts: 5, request_timeout: 42s, ledger: "off", counters: "redis://127.0.0.1:6379""#;
     let mut new = config(changed, A).server;
     let names = pin_restart_only(&mut new, &running);
     assert_eq!(
@@ -35,8 +35,11 @@ fn restart_only_settings_are_pinned_and_named() {
             "server.access_log",
             "server.grace_period",
             "server.upstream_keepalive_pool_size",
+            "server.ledger",
+            "server.counters",
         ]
     );
+    assert_eq!(new.counters, crate::config::CounterTarget::Memory);
     assert_eq!(new.listen, running.listen);
     assert_eq!(new.admin_listen, running.admin_listen);
     assert_eq!(new.threads, 2);
@@ -67,4 +70,34 @@ fn snapshot_reuses_balancers() {
     ));
     assert_eq!(new.upstreams.reused_from(&old.upstreams), 1);
     assert_eq!(new.config.provider_id("b"), Some(0));
+}
+
+/// Admin, audit and webhook settings are pinned (their services were built at start); limits
+/// and keys' policies are not.
+#[test]
+fn governance_settings_are_pinned() {
+    let running = config(BASE, A);
+    let with = |extra: &str| {
+        let yaml = format!(
+            "server: {{ {BASE} }}\nproviders:\n{A}\nroutes: [ {{ name: r, match: {{ model: m }}, targets: [ {{ provider: a, model: x }} ] }} ]\nkeys: [ {{ name: k, key: abcdefghijk, rpm: 9 }} ]\n{extra}"
+        );
+        Config::from_yaml(&yaml, &|_| None).unwrap()
+    };
+    let mut new = with(
+        "admin: { token: abcdefghijklmnopq, key_refresh: 2s }\naudit: { max_bytes: 1024 }\nalerts: { webhook: \"http://127.0.0.1:9/x\" }\nlimits: { global: { rpm: 7 } }",
+    );
+    let names = pin_restart_only_governance(&mut new, &running);
+    assert_eq!(
+        names,
+        [
+            "admin.token",
+            "admin.key_refresh",
+            "audit",
+            "alerts.webhook"
+        ]
+    );
+    assert!(new.admin.token.is_none() && new.alerts.webhook.is_none());
+    assert_eq!(new.audit, running.audit);
+    assert_eq!(new.limits.global.rpm, Some(7));
+    assert_eq!(new.keys[0].policy.limits.rpm, Some(9));
 }
