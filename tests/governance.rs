@@ -5,26 +5,17 @@
 
 mod common;
 
-use common::{Emulator, Gateway, free_port, get, post};
+use common::{Emulator, Gateway, free_port, get, pg_url, post, postgres, unique};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const ADMIN: &str = "canary-admin-token-5c1e9f3d";
 const SECRET: &str = "canary-key-secret-2a7b6d8e";
 const PROVIDER_KEY: &str = "sk-canary-provider-7f3a9c1b";
 const CLIENT_KEY: &str = "sk-canary-client-8b2d4e6f";
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{nanos}", std::process::id())
-}
 
 fn yaml(emu: &Emulator, keys: &str, server_extra: &str, extra: &str) -> (String, u16, u16) {
     let port = free_port();
@@ -77,28 +68,16 @@ fn until(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
 /// keys and wrong tokens.
 #[test]
 fn admin_keys_shared_by_two_instances() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let Ok(Ok((client, conn))) = rt.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(3),
-            tokio_postgres::connect(PG, tokio_postgres::NoTls),
-        )
-        .await
-    }) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: postgres not reachable at 127.0.0.1:5432"
-        );
+    let Some((rt, client)) = postgres() else {
         return;
     };
-    rt.spawn(conn);
     let schema = unique("gov_keys");
     rt.block_on(client.batch_execute(&format!("CREATE SCHEMA {schema}")))
         .unwrap();
-    let ledger = format!(", ledger: \"{PG}?options=-csearch_path%3D{schema}\"");
+    let ledger = format!(
+        ", ledger: \"{}?options=-csearch_path%3D{schema}\"",
+        pg_url()
+    );
     let emu = Emulator::start();
     let keys = format!("  - {{ name: static, key: {CLIENT_KEY} }}");
     let (y1, p1, a1) = yaml(&emu, &keys, &ledger, "");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Emulator, Gateway, KEY, ROUTES, config, get};
+use common::{Emulator, Gateway, KEY, ROUTES, config, get, pg_url, postgres};
 use serde_json::json;
 use std::time::Duration;
 
@@ -163,43 +163,6 @@ fn unreachable_postgres_never_refuses_requests() {
     let err = gw.stderr();
     assert!(err.contains("ledger: store unavailable"), "{err}");
     assert!(err.contains("ledger: dropped 3 row(s)"), "{err}");
-}
-
-const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// The test database (`SWITCHYARD_TEST_POSTGRES` overrides it, e.g. to check the skip path).
-fn pg_url() -> String {
-    std::env::var("SWITCHYARD_TEST_POSTGRES").unwrap_or_else(|_| PG.to_string())
-}
-
-/// A client of the test database, or `None` (with the SKIPPED line) when it is unreachable.
-fn postgres() -> Option<(tokio::runtime::Runtime, tokio_postgres::Client)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let connected = rt.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(3),
-            tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls),
-        )
-        .await
-    });
-    match connected {
-        Ok(Ok((client, conn))) => {
-            rt.spawn(conn);
-            Some((rt, client))
-        }
-        _ => {
-            // Straight to stderr, past libtest's capture, so `make test` can list skips.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: postgres not reachable at 127.0.0.1:5432"
-            );
-            None
-        }
-    }
 }
 
 #[test]

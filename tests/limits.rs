@@ -6,65 +6,13 @@
 
 mod common;
 
-use common::{Emulator, Gateway, agent, free_port, get, post};
+use common::{Emulator, Gateway, agent, free_port, get, pg_url, post, postgres, redis_up, unique};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const REDIS: &str = "redis://127.0.0.1:6379/0";
-
-/// A name unique to this test run (Redis keys and Postgres schemas are shared).
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{nanos}", std::process::id())
-}
-
-fn skipped(what: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
-}
-
-fn redis_up() -> bool {
-    let up = std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:6379".parse().unwrap(),
-        Duration::from_secs(1),
-    )
-    .is_ok();
-    if !up {
-        skipped("redis not reachable at 127.0.0.1:6379");
-    }
-    up
-}
-
-/// A client of the test database (with its runtime), or `None` after a SKIPPED line.
-fn postgres() -> Option<(tokio::runtime::Runtime, tokio_postgres::Client)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let connected = rt.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(3),
-            tokio_postgres::connect(PG, tokio_postgres::NoTls),
-        )
-        .await
-    });
-    match connected {
-        Ok(Ok((client, conn))) => {
-            rt.spawn(conn);
-            Some((rt, client))
-        }
-        _ => {
-            skipped("postgres not reachable at 127.0.0.1:5432");
-            None
-        }
-    }
-}
 
 /// Gateway config over the emulator: one `gpt` route to gpt-4o-mini (priced in the catalog),
 /// the given `keys:` entries, and extra `server:` settings.
@@ -326,7 +274,7 @@ fn shared_budget_across_two_instances() {
     let schema = unique("limits_budget");
     rt.block_on(client.batch_execute(&format!("CREATE SCHEMA {schema}")))
         .unwrap();
-    let ledger = format!("{PG}?options=-csearch_path%3D{schema}");
+    let ledger = format!("{}?options=-csearch_path%3D{schema}", pg_url());
     let emu = Emulator::start();
     let name = unique("budget");
     let key = format!("sk-{name}");

@@ -59,7 +59,10 @@ pub async fn open(path: PathBuf) -> Result<SqliteStore, String> {
     })
 }
 
-fn open_blocking(path: &std::path::Path) -> Result<Connection, String> {
+/// Opens (creating the file and its directory), sets WAL mode and migrates the database at
+/// `path`; blocking. Every SQLite user (ledger writer, ledger reader, key store) opens its own
+/// connection through this.
+pub fn open_blocking(path: &std::path::Path) -> Result<Connection, String> {
     let shown = path.display();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

@@ -15,7 +15,7 @@ use super::dispatch::Job;
 use super::{GatewayState, Snapshot};
 use crate::error::{ErrorKind, GatewayError};
 use crate::metrics::METRICS;
-use crate::quota::{Demand, Denial, LimitName, Period, Scope, ScopeKind};
+use crate::quota::{Demand, Denial, LimitName, Scope, ScopeKind};
 use crate::routing::Plan;
 use crate::translate::Usage;
 use std::sync::Arc;
@@ -268,11 +268,7 @@ pub fn refusal(denial: &Denial, now: SystemTime) -> GatewayError {
             resets_at,
         } => {
             count(*scope, "budget");
-            let name = match period {
-                Period::Daily => "daily",
-                Period::Monthly => "monthly",
-                Period::Total => "total",
-            };
+            let name = period.as_str();
             let resets = match resets_at {
                 Some(t) => format!("; it resets at {}", humantime::format_rfc3339_seconds(*t)),
                 None => "; it does not reset (raise it to continue)".to_string(),
@@ -294,11 +290,7 @@ pub fn refusal(denial: &Denial, now: SystemTime) -> GatewayError {
                 ),
             )
             .with_code("budget_exceeded")
-            .with_param(match period {
-                Period::Daily => "budget.daily",
-                Period::Monthly => "budget.monthly",
-                Period::Total => "budget.total",
-            })
+            .with_param(format!("budget.{name}"))
             .with_retry_after(retry)
             .final_answer()
         }

@@ -338,3 +338,62 @@ fn reply(mut resp: ureq::http::Response<ureq::Body>) -> Reply {
         body,
     }
 }
+
+/// The test database (`SWITCHYARD_TEST_POSTGRES` overrides it, e.g. to check the skip path).
+pub fn pg_url() -> String {
+    std::env::var("SWITCHYARD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// Prints a `SKIPPED: …` line past libtest's capture, so `make test` can list skips.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
+}
+
+/// A client of the test database (with its runtime), or `None` after a SKIPPED line.
+pub fn postgres() -> Option<(tokio::runtime::Runtime, tokio_postgres::Client)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let connected = rt.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls),
+        )
+        .await
+    });
+    match connected {
+        Ok(Ok((client, conn))) => {
+            rt.spawn(conn);
+            Some((rt, client))
+        }
+        _ => {
+            skipped("postgres not reachable at 127.0.0.1:5432");
+            None
+        }
+    }
+}
+
+/// Whether Redis answers on 127.0.0.1:6379 (a SKIPPED line when not).
+pub fn redis_up() -> bool {
+    let up = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], 6379)),
+        Duration::from_secs(1),
+    )
+    .is_ok();
+    if !up {
+        skipped("redis not reachable at 127.0.0.1:6379");
+    }
+    up
+}
+
+/// A name unique to this test run (Redis keys and Postgres schemas outlive a test).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}

@@ -125,16 +125,5 @@ impl SqliteKeys {
 
 /// Opens (creating file and directory) and migrates the ledger database at `path`.
 fn open(path: &std::path::Path) -> Result<Connection, KeyStoreError> {
-    let shown = path.display();
-    let fail = |e: &dyn std::fmt::Display| KeyStoreError(format!("{shown}: {e}"));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
-    }
-    let mut conn = Connection::open(path).map_err(|e| fail(&e))?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
-        .map_err(|e| fail(&e))?;
-    crate::ledger::sqlite::migrate(&mut conn)
-        .map_err(|e| fail(&format!("migration failed: {e}")))?;
-    Ok(conn)
+    crate::ledger::sqlite::open_blocking(path).map_err(KeyStoreError)
 }

@@ -67,18 +67,7 @@ pub(super) fn ts_text(t: SystemTime) -> String {
 }
 
 pub(super) fn sqlite_open(path: &std::path::Path) -> Result<Connection, String> {
-    let shown = path.display();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let mut conn = Connection::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .and_then(|()| conn.busy_timeout(Duration::from_secs(5)))
-        .map_err(|e| format!("{shown}: {e}"))?;
-    crate::ledger::sqlite::migrate(&mut conn)
-        .map_err(|e| format!("{shown}: migration failed: {e}"))?;
-    Ok(conn)
+    crate::ledger::sqlite::open_blocking(path)
 }
 
 /// Runs `f` on the read connection on a blocking thread.
