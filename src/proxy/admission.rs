@@ -66,6 +66,15 @@ pub async fn admit(
         return Ok(());
     }
     let limits = &snapshot.config.limits;
+    let team = key
+        .team
+        .as_ref()
+        .and_then(|t| Some((t, limits.teams.get(&**t)?)))
+        .filter(|(_, spec)| !spec.is_unlimited());
+    if key.limits.is_unlimited() && team.is_none() && limits.global.is_unlimited() {
+        // Nothing to count: no allocation, no store call.
+        return Ok(());
+    }
     let mut scopes: Vec<Scope> = Vec::with_capacity(3);
     if !key.limits.is_unlimited() {
         scopes.push(Scope {
@@ -74,25 +83,21 @@ pub async fn admit(
             limits: key.limits.clone(),
         });
     }
-    if let Some(team) = principal.team()
-        && let Some(spec) = limits.teams.get(team)
-        && !spec.is_unlimited()
-    {
+    if let Some((name, spec)) = team {
         scopes.push(Scope {
             kind: ScopeKind::Team,
-            id: Arc::from(team),
+            id: name.clone(),
             limits: spec.clone(),
         });
     }
     if !limits.global.is_unlimited() {
+        static GLOBAL: std::sync::LazyLock<Arc<str>> =
+            std::sync::LazyLock::new(|| Arc::from("global"));
         scopes.push(Scope {
             kind: ScopeKind::Global,
-            id: Arc::from("global"),
+            id: GLOBAL.clone(),
             limits: limits.global.clone(),
         });
-    }
-    if scopes.is_empty() {
-        return Ok(());
     }
     let demand = demand(snapshot, ctx, plan, job);
     match state
