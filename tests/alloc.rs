@@ -169,9 +169,9 @@ fn transcripts_split_into_events() {
         }
     }
     // Known event counts: Anthropic text, Bedrock text, Gemini's one-event tool call.
-    assert_eq!(transcripts::TRANSCRIPTS[2].events().len(), 9);
-    assert_eq!(transcripts::TRANSCRIPTS[6].events().len(), 6);
-    assert_eq!(transcripts::TRANSCRIPTS[5].events().len(), 1);
+    assert_eq!(transcripts::transcript("anthropic/text").events().len(), 9);
+    assert_eq!(transcripts::transcript("bedrock/text").events().len(), 6);
+    assert_eq!(transcripts::transcript("gemini/tools").events().len(), 1);
 }
 
 /// Allocations per steady-state chunk stay at or below today's figures.

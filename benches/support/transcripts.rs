@@ -57,6 +57,14 @@ pub const TRANSCRIPTS: &[Transcript] = &[
     },
 ];
 
+/// The transcript labelled `label`.
+pub fn transcript(label: &str) -> &'static Transcript {
+    TRANSCRIPTS
+        .iter()
+        .find(|t| t.label == label)
+        .expect("a known transcript label")
+}
+
 impl Transcript {
     /// The transcript cut after every event.
     pub fn events(&self) -> Vec<&'static [u8]> {
@@ -135,15 +143,16 @@ pub struct Steady {
 /// The steady-state content delta of each benchmarked kind.
 pub fn steady_states() -> Vec<Steady> {
     // (transcript, a byte string found only in its content-delta events)
-    let picks: [(&Transcript, &[u8]); 4] = [
-        (&TRANSCRIPTS[0], br#""delta":{"content":"Hello"}"#),
-        (&TRANSCRIPTS[2], b"text_delta"),
-        (&TRANSCRIPTS[4], br#""text": "Hello""#),
-        (&TRANSCRIPTS[6], b"contentBlockDelta"),
+    let picks: [(&str, &[u8]); 4] = [
+        ("openai/text", br#""delta":{"content":"Hello"}"#),
+        ("anthropic/text", b"text_delta"),
+        ("gemini/text", br#""text": "Hello""#),
+        ("bedrock/text", b"contentBlockDelta"),
     ];
     picks
         .into_iter()
-        .map(|(t, marker)| {
+        .map(|(label, marker)| {
+            let t = transcript(label);
             let events = t.events();
             let at = events
                 .iter()
