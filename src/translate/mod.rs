@@ -2,6 +2,7 @@
 //! ([`request`] inbound, [`response`] outbound) and the shared [`Usage`] and [`FinishReason`].
 //! Everything specific to one provider lives in `providers/<name>`.
 
+pub mod borrow;
 pub mod embeddings;
 pub mod request;
 pub mod response;

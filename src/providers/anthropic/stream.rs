@@ -11,6 +11,7 @@ use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
 use crate::providers::{TranslateCtx, malformed_stream};
 use crate::translate::Usage;
+use crate::translate::borrow::opt_cow;
 use crate::translate::response::ChunkWriter;
 use bytes::BytesMut;
 use serde::Deserialize;
@@ -76,15 +77,15 @@ struct StartBlock<'a> {
 
 #[derive(Deserialize)]
 struct Delta<'a> {
-    #[serde(rename = "type", borrow, default)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     text: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     partial_json: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     thinking: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     stop_reason: Option<Cow<'a, str>>,
 }
 

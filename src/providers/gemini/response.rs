@@ -9,9 +9,11 @@ use super::{ErrorBody, PromptFeedback, UsageWire, blocked, finish_reason, ids};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
+use crate::translate::borrow::opt_cow;
 use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// One `GenerateContentResponse` (a whole answer, or one stream event).
@@ -19,10 +21,11 @@ use std::borrow::Cow;
 #[serde(rename_all = "camelCase")]
 pub(super) struct ResponseWire<'a> {
     #[serde(borrow, default)]
-    pub candidates: Vec<Candidate<'a>>,
+    /// One candidate in practice: kept inline (no allocation per streamed chunk).
+    pub candidates: SmallVec<[Candidate<'a>; 1]>,
     #[serde(default)]
     pub usage_metadata: Option<UsageWire>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub model_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub prompt_feedback: Option<PromptFeedback<'a>>,
@@ -36,7 +39,7 @@ pub(super) struct ResponseWire<'a> {
 pub(super) struct Candidate<'a> {
     #[serde(borrow, default)]
     pub content: Option<ContentWire<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub finish_reason: Option<Cow<'a, str>>,
     #[serde(default)]
     pub index: Option<u32>,
@@ -45,13 +48,14 @@ pub(super) struct Candidate<'a> {
 #[derive(Deserialize)]
 pub(super) struct ContentWire<'a> {
     #[serde(borrow, default)]
-    pub parts: Vec<PartWire<'a>>,
+    /// Usually one or two parts: kept inline.
+    pub parts: SmallVec<[PartWire<'a>; 2]>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct PartWire<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     pub text: Option<Cow<'a, str>>,
     #[serde(default)]
     pub thought: Option<bool>,
