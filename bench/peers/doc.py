@@ -97,8 +97,13 @@ def soak_verdict(samples):
     first, last = max(r for _, r in after[:third]), max(r for _, r in after[-third:])
     allowed = max(SOAK_SLACK_MIB, SOAK_SLACK_RATIO * first)
     met = last - first <= allowed
+    # Least-squares slope after the warm-up: a steady leak shows here even when it stays within the allowance.
+    n, mt, mr = len(after), sum(t for t, _ in after) / len(after), sum(r for _, r in after) / len(after)
+    var = sum((t - mt) ** 2 for t, _ in after)
+    slope = 60 * sum((t - mt) * (r - mr) for t, r in after) / var if var else 0.0
     return (f"highest RSS {first:.1f} MiB in the first third after {SOAK_WARMUP_S} s, {last:.1f} MiB in the last "
-            f"third: {last - first:+.1f} MiB (allowed +{allowed:.1f}): {'met' if met else '**missed**'}"), met
+            f"third: {last - first:+.1f} MiB (allowed +{allowed:.1f}): {'met' if met else '**missed**'}; trend after "
+            f"the warm-up {slope:+.2f} MiB/min over {n} samples"), met
 
 
 def soak(folder, doc):
@@ -110,7 +115,14 @@ def soak(folder, doc):
     meta_path = os.path.join(folder, "meta.txt")
     meta = open(meta_path).read().strip() if os.path.exists(meta_path) else ""
     verdict, _ = soak_verdict(samples)
+    peak = max(r for _, r in samples)
+    limit = TARGETS["rss_peak"][1]
+    wrk_path = os.path.join(folder, "wrk.txt")
+    load = open(wrk_path).read().strip().replace("\n", "; ") if os.path.exists(wrk_path) else "?"
     out = [f"_{line}_  " for line in meta.splitlines()] + ["", f"**Verdict:** {verdict}.", "",
+           f"**Peak RSS** {peak:.1f} MiB with 64 connections busy (half of them streams), against the ≤ {limit} MiB "
+           f"target: {'met' if peak <= limit else '**missed**'}.", "",
+           f"wrk (requests, req/s, p50, p90, p99, p99.9, mean ms, non-2xx, socket errors): {load}", "",
                                                             "| t (s) | RSS MiB | ledger rows |", "|--:|--:|--:|"]
     step = max(1, len(samples) // 20)
     shown = samples[::step] + ([samples[-1]] if (len(samples) - 1) % step else [])
