@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 RELEASE := target/release
 DEBUG   := target/debug
 
-.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean catalog catalog-test
+.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean catalog catalog-test bench-compare soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -61,8 +61,20 @@ test: deps lint venv unit sdk-test catalog-test smoke ## everything CI runs: lin
 	@echo "==> all tests passed"
 	@if grep -q '^SKIPPED' target/unit-test.log 2>/dev/null; then grep -h '^SKIPPED' target/unit-test.log | sort -u | sed 's/^/==> /'; else echo "==> no test skipped"; fi
 
-loadtest: build venv ## k6 scripts in loadtest/ against the release build
-	BIN_DIR=$(RELEASE) K6=$(VENV)/bin/k6 VUS=16 DURATION=20s bash loadtest/run.sh loadtest/smoke.js
+LOADTESTS := chat stream failover
+
+loadtest: build venv ## k6 chat, stream and failover scripts against the release build (15 s each); fails on a crossed threshold
+	@rc=0; for s in $(LOADTESTS); do \
+		echo "==> loadtest/$$s.js"; \
+		BIN_DIR=$(RELEASE) K6=$(VENV)/bin/k6 VUS=$${VUS:-16} DURATION=$${DURATION:-15s} bash loadtest/run.sh loadtest/$$s.js || rc=1; \
+	done; \
+	if [ $$rc = 0 ]; then echo "==> all load tests passed"; else echo "==> a load test crossed a threshold"; fi; exit $$rc
+
+bench-compare: build ## Switchyard vs nginx, LiteLLM and Portkey on one pinned core → docs/benchmarks.md (DUR=8 s per point; SOAK=600 adds a soak)
+	bash bench/peers/compare.sh
+
+soak: build ## 10-minute RSS soak of the release build under constant load → docs/benchmarks.md (SOAK seconds, default 600)
+	SOAK=$${SOAK:-600} bash bench/peers/compare.sh soak
 
 catalog: ## regenerate conf/models.json (model prices and context windows) from the pinned litellm wheel
 	$(PYTHON) scripts/gen_catalog.py

