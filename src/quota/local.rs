@@ -21,22 +21,71 @@ const KEPT_WINDOWS: usize = 3;
 #[derive(Default)]
 struct ScopeState {
     /// Admission times (ms) in the RPM window, sorted.
-    rpm: VecDeque<u64>,
-    /// Reservations in the TPM window, sorted by time; found again at settle by their
-    /// reservation time (binary search) and id. 24 bytes each: at a high request rate the
-    /// window holds one entry per request of the last minute.
-    tpm: VecDeque<TpmEntry>,
+    rpm: VecDeque<Slot>,
+    /// Requests in the RPM window (the sum of `rpm`).
+    rpm_count: u64,
+    /// Tokens reserved (then settled) per millisecond in the TPM window, sorted by time; a
+    /// settlement adjusts the slot of its reservation's millisecond (found by binary search).
+    tpm: VecDeque<Slot>,
     tpm_sum: u64,
     /// Reservation id → lease deadline (ms).
     conc: HashMap<u128, u64>,
     budgets: BTreeMap<(Period, u32), Budget>,
 }
 
+/// What one millisecond added to a window: requests (RPM) or tokens (TPM). Windows hold one
+/// slot per distinct millisecond, never one entry per request, so a scope's memory is bounded
+/// (at most 60,000 slots of 16 bytes) whatever the request rate, while admission stays exact
+/// at millisecond resolution.
 #[derive(Clone, Copy)]
-struct TpmEntry {
+struct Slot {
     at: u64,
-    id: u64,
-    tokens: u64,
+    n: u64,
+}
+
+/// Adds `n` at `at` to a time-sorted window (merging with the slot of the same millisecond).
+fn add_slot(window: &mut VecDeque<Slot>, at: u64, n: u64) {
+    if let Some(last) = window.back_mut()
+        && last.at == at
+    {
+        last.n = last.n.saturating_add(n);
+        return;
+    }
+    let pos = window.partition_point(|e| e.at <= at);
+    if pos > 0
+        && let Some(prev) = window.get_mut(pos - 1)
+        && prev.at == at
+    {
+        prev.n = prev.n.saturating_add(n);
+        return;
+    }
+    window.insert(pos, Slot { at, n });
+}
+
+/// Drops the slots at or before `cutoff`; returns what they held.
+fn prune_slots(window: &mut VecDeque<Slot>, cutoff: u64) -> u64 {
+    let mut gone = 0u64;
+    while let Some(e) = window.front() {
+        if e.at > cutoff {
+            break;
+        }
+        gone = gone.saturating_add(e.n);
+        window.pop_front();
+    }
+    gone
+}
+
+/// When `needed` more units fit under `limit` given `sum` in the window: the time the oldest
+/// slots that must leave do leave (ms from `now`).
+fn wait_for(window: &VecDeque<Slot>, sum: u64, needed: u64, limit: u64, now: u64) -> u64 {
+    let mut left = sum;
+    for e in window {
+        left = left.saturating_sub(e.n);
+        if left.saturating_add(needed) <= limit {
+            return (e.at + WINDOW_MS).saturating_sub(now);
+        }
+    }
+    WINDOW_MS
 }
 
 #[derive(Default, Clone, Copy)]
@@ -109,34 +158,19 @@ fn lock_all<'a>(
     guards
 }
 
-/// Reservation ids come from a `u64` counter.
-fn short_id(id: u128) -> u64 {
-    u64::try_from(id).unwrap_or(u64::MAX)
-}
-
 impl ScopeState {
-    /// The TPM entry of reservation `id` made at `at` ms, if still in the window.
-    fn tpm_entry(&mut self, at: u64, id: u128) -> Option<&mut TpmEntry> {
-        let id = short_id(id);
-        let from = self.tpm.partition_point(|e| e.at < at);
-        self.tpm
-            .range_mut(from..)
-            .take_while(|e| e.at == at)
-            .find(|e| e.id == id)
+    /// The TPM slot of the millisecond `at`, if still in the window.
+    fn tpm_slot(&mut self, at: u64) -> Option<&mut Slot> {
+        let pos = self.tpm.partition_point(|e| e.at < at);
+        self.tpm.get_mut(pos).filter(|e| e.at == at)
     }
 
     fn prune(&mut self, now: u64) {
         let cutoff = now.saturating_sub(WINDOW_MS);
-        while self.rpm.front().is_some_and(|&t| t <= cutoff) {
-            self.rpm.pop_front();
-        }
-        while let Some(e) = self.tpm.front() {
-            if e.at > cutoff {
-                break;
-            }
-            self.tpm_sum = self.tpm_sum.saturating_sub(e.tokens);
-            self.tpm.pop_front();
-        }
+        let gone = prune_slots(&mut self.rpm, cutoff);
+        self.rpm_count = self.rpm_count.saturating_sub(gone);
+        let gone = prune_slots(&mut self.tpm, cutoff);
+        self.tpm_sum = self.tpm_sum.saturating_sub(gone);
         self.conc.retain(|_, deadline| *deadline > now);
     }
 
@@ -176,32 +210,17 @@ impl ScopeState {
             retry_after: Duration::from_millis(retry_ms),
         };
         check_size(scope, d)?;
-        if let Some(rpm) = l.rpm {
-            let n = self.rpm.len() as u64;
-            if n >= rpm {
-                // Admissible again once n - rpm + 1 entries have left the window.
-                let idx = usize::try_from(n - rpm).unwrap_or(0);
-                let t = self.rpm.get(idx).copied().unwrap_or(now);
-                return Err(rate(
-                    LimitName::Rpm,
-                    rpm,
-                    (t + WINDOW_MS).saturating_sub(now),
-                ));
-            }
+        if let Some(rpm) = l.rpm
+            && self.rpm_count >= rpm
+        {
+            let retry = wait_for(&self.rpm, self.rpm_count, 1, rpm, now);
+            return Err(rate(LimitName::Rpm, rpm, retry));
         }
-        if let Some(tpm) = l.tpm {
-            if self.tpm_sum.saturating_add(d.tokens) > tpm {
-                let mut left = self.tpm_sum;
-                let mut retry = WINDOW_MS;
-                for e in &self.tpm {
-                    left = left.saturating_sub(e.tokens);
-                    if left.saturating_add(d.tokens) <= tpm {
-                        retry = (e.at + WINDOW_MS).saturating_sub(now);
-                        break;
-                    }
-                }
-                return Err(rate(LimitName::Tpm, tpm, retry));
-            }
+        if let Some(tpm) = l.tpm
+            && self.tpm_sum.saturating_add(d.tokens) > tpm
+        {
+            let retry = wait_for(&self.tpm, self.tpm_sum, d.tokens, tpm, now);
+            return Err(rate(LimitName::Tpm, tpm, retry));
         }
         if let Some(conc) = l.max_concurrency {
             if self.conc.len() as u64 >= conc {
@@ -232,19 +251,11 @@ impl ScopeState {
     fn take(&mut self, scope: &Scope, r: &Reservation, now: u64, lease_ms: u64) {
         let l = &scope.limits;
         if l.rpm.is_some() {
-            let pos = self.rpm.partition_point(|&t| t <= now);
-            self.rpm.insert(pos, now);
+            add_slot(&mut self.rpm, now, 1);
+            self.rpm_count = self.rpm_count.saturating_add(1);
         }
         if l.tpm.is_some() {
-            let pos = self.tpm.partition_point(|e| e.at <= now);
-            self.tpm.insert(
-                pos,
-                TpmEntry {
-                    at: now,
-                    id: short_id(r.id),
-                    tokens: r.tokens,
-                },
-            );
+            add_slot(&mut self.tpm, now, r.tokens);
             self.tpm_sum = self.tpm_sum.saturating_add(r.tokens);
         }
         if l.max_concurrency.is_some() {
@@ -322,9 +333,13 @@ impl CounterStore for LocalStore {
         for (scope, guard) in r.scopes.iter().zip(guards.iter_mut()) {
             let Some(st) = guard.as_mut() else { continue };
             st.prune(ms);
-            if let Some(e) = st.tpm_entry(epoch_ms(r.at), r.id) {
-                let old = std::mem::replace(&mut e.tokens, tokens);
-                st.tpm_sum = st.tpm_sum.saturating_sub(old).saturating_add(tokens);
+            if scope.limits.tpm.is_some()
+                && let Some(slot) = st.tpm_slot(epoch_ms(r.at))
+            {
+                // Replace this reservation's share of its millisecond's slot.
+                let reserved = r.tokens.min(slot.n);
+                slot.n = (slot.n - reserved).saturating_add(tokens);
+                st.tpm_sum = st.tpm_sum.saturating_sub(reserved).saturating_add(tokens);
             }
             st.conc.remove(&r.id);
             for period in Period::ALL {
@@ -362,7 +377,7 @@ impl CounterStore for LocalStore {
         st.prune(ms);
         let spent = |p: Period| st.budget(p, window_key(p, w)).spent;
         Ok(ScopeUsage {
-            requests_in_window: st.rpm.len() as u64,
+            requests_in_window: st.rpm_count,
             tokens_in_window: st.tpm_sum,
             in_flight: st.conc.len() as u64,
             spent_daily: spent(Period::Daily),

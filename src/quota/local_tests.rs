@@ -324,3 +324,42 @@ proptest! {
         }
     }
 }
+
+/// Windows keep one slot per millisecond, not one entry per request: 20,000 requests in
+/// 10 ms leave 10 slots per window, and settling still adjusts the right millisecond.
+#[test]
+fn windows_are_bounded_by_milliseconds_not_requests() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let store = LocalStore::default();
+    let limits = LimitSpec {
+        rpm: Some(1_000_000),
+        tpm: Some(1_000_000_000),
+        ..LimitSpec::default()
+    };
+    let s = [scope(ScopeKind::Key, "busy", limits)];
+    let mut held = Vec::new();
+    for i in 0..20_000u64 {
+        held.push(
+            rt.block_on(store.reserve(&s, demand(100, 0), t(i % 10)))
+                .unwrap(),
+        );
+    }
+    let cell = store.cell(ScopeKind::Key, &s[0].id);
+    {
+        let st = cell.lock();
+        assert_eq!((st.rpm.len(), st.tpm.len()), (10, 10));
+        assert_eq!((st.rpm_count, st.tpm_sum), (20_000, 2_000_000));
+    }
+    for r in held {
+        rt.block_on(store.settle(r, 40, 0, t(20))).unwrap();
+    }
+    let u = rt.block_on(store.usage(&s[0], t(30))).unwrap();
+    assert_eq!(
+        (u.requests_in_window, u.tokens_in_window),
+        (20_000, 800_000)
+    );
+    let u = rt.block_on(store.usage(&s[0], t(60_010))).unwrap();
+    assert_eq!((u.requests_in_window, u.tokens_in_window), (0, 0));
+}

@@ -7,8 +7,10 @@
 //! tokens and cost with the real ones and releases the concurrency slot. Two stores:
 //! [`LocalStore`] (in-process) and [`RedisStore`] (shared by several gateway instances).
 //!
-//! Windows: RPM and TPM are exact sliding 60-second logs; an entry made at `t` counts while
-//! `now < t + 60 s`. Budgets count per UTC day / UTC month / forever, each with two counters:
+//! Windows: RPM and TPM are exact sliding 60-second logs at millisecond resolution; an entry
+//! made at `t` counts while `now < t + 60 s`. In process the log keeps one slot per distinct
+//! millisecond (bounded memory at any request rate); in Redis one sorted-set member per
+//! admitted request (for RPM bounded by the limit). Budgets count per UTC day / UTC month / forever, each with two counters:
 //! `res` (settled + outstanding reservations, used for admission) and `spent` (settled only,
 //! used for reporting and alerts).
 
