@@ -153,12 +153,25 @@ impl BackgroundService for AccessLogWriter {
         let mut out = self.open();
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let mut watching = true;
+        let mut inbox = Vec::with_capacity(1024);
         loop {
             tokio::select! {
-                msg = rx.recv() => match msg {
-                    Some(Message::Line(line)) => { let _ = out.write_all(&line); }
-                    Some(Message::Flush(ack)) => { let _ = out.flush(); let _ = ack.send(()); }
-                    None => break,
+                n = rx.recv_many(&mut inbox, 1024) => {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut flushed = false;
+                    for msg in inbox.drain(..) {
+                        match msg {
+                            Message::Line(line) => { let _ = out.write_all(&line); }
+                            Message::Flush(ack) => { let _ = out.flush(); let _ = ack.send(()); flushed = true; }
+                        }
+                    }
+                    if !flushed {
+                        // Lines accumulate meanwhile without waking this thread once per
+                        // request (see the ledger writer).
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                 },
                 _ = tick.tick() => { let _ = out.flush(); }
                 changed = shutdown.changed(), if watching => {

@@ -224,7 +224,8 @@ async fn unreachable_store_queues_then_drops_when_full() {
     // only once the held batch is full; with 10 rows nothing is dropped yet.
     for i in 0..10 {
         ledger.record(sample(i));
-        tokio::task::yield_now().await;
+        // Past the writer's coalescing pause, so it takes each row off the queue.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(dropped_count(DropReason::QueueFull), before);
     tokio::time::sleep(Duration::from_secs(5)).await;

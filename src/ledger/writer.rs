@@ -19,6 +19,9 @@ use tokio::time::Instant;
 const MAX_WRITE_FAILURES: u32 = 3;
 const BACKOFF_MIN: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// After taking what is queued, the writer sleeps this long before it waits on the queue
+/// again (well under the batch interval, far under the queue's capacity at any real rate).
+const COALESCE: Duration = Duration::from_millis(10);
 
 /// A place rows are written to.
 #[async_trait]
@@ -113,25 +116,38 @@ impl Batcher<'_> {
     async fn run(mut self, mut rx: mpsc::Receiver<Message>) {
         self.try_connect().await;
         let mut deadline: Option<Instant> = None;
+        let mut inbox: Vec<Message> = Vec::with_capacity(BATCH_MAX);
         loop {
             let full = self.pending.len() >= BATCH_MAX;
             let wake = deadline.unwrap_or_else(|| Instant::now() + BATCH_INTERVAL);
             tokio::select! {
-                msg = rx.recv(), if !full => match msg {
-                    Some(Message::Row(row)) => {
-                        self.pending.push(*row);
-                        deadline.get_or_insert_with(|| Instant::now() + BATCH_INTERVAL);
-                        if self.pending.len() >= BATCH_MAX {
-                            self.write(false).await;
-                        }
-                    }
-                    Some(Message::Flush(ack)) => {
-                        self.write(true).await;
-                        let _ = ack.send(());
-                    }
-                    None => {
+                n = rx.recv_many(&mut inbox, BATCH_MAX), if !full => {
+                    if n == 0 {
                         self.write(true).await;
                         return;
+                    }
+                    let mut flushed = false;
+                    for msg in inbox.drain(..) {
+                        match msg {
+                            Message::Row(row) => {
+                                self.pending.push(*row);
+                                deadline.get_or_insert_with(|| Instant::now() + BATCH_INTERVAL);
+                                if self.pending.len() >= BATCH_MAX {
+                                    self.write(false).await;
+                                }
+                            }
+                            Message::Flush(ack) => {
+                                self.write(true).await;
+                                let _ = ack.send(());
+                                flushed = true;
+                            }
+                        }
+                    }
+                    if !flushed && self.pending.len() < BATCH_MAX {
+                        // Let rows accumulate without a waiting receiver: senders then wake
+                        // nobody, so a busy gateway pays one cross-thread wake per
+                        // COALESCE instead of one per request.
+                        tokio::time::sleep(COALESCE).await;
                     }
                 },
                 _ = tokio::time::sleep_until(wake), if deadline.is_some() || full => {
