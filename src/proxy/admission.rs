@@ -61,7 +61,7 @@ pub async fn admit(
         )
         .with_code("route_not_allowed"));
     }
-    if !job.demand_hint().generates && ctx.endpoint == super::ctx::Endpoint::CountTokens {
+    if ctx.endpoint == super::ctx::Endpoint::CountTokens {
         // Token counting is free and generates nothing: allow-lists apply, limits do not.
         return Ok(());
     }
@@ -148,8 +148,8 @@ fn demand(snapshot: &Snapshot, ctx: &RequestCtx, plan: &Plan<'_>, job: &Job<'_>)
     let mut cost = 0u64;
     for t in &plan.targets {
         let provider = &snapshot.config.providers[t.provider];
-        let model = snapshot.catalog.lookup(provider.catalog_name(), t.model);
-        let cap = model.and_then(|m| m.max_output_tokens);
+        let entry = snapshot.catalog.lookup(provider.catalog_name(), t.model);
+        let cap = entry.and_then(|m| m.max_output_tokens);
         let output = if !hint.generates {
             0
         } else {
@@ -161,7 +161,7 @@ fn demand(snapshot: &Snapshot, ctx: &RequestCtx, plan: &Plan<'_>, job: &Job<'_>)
             }
         };
         tokens = tokens.max(prompt.saturating_add(output));
-        if let Some(p) = super::pricing::prices(snapshot, provider, t.model) {
+        if let Some(p) = super::pricing::prices_of(provider, entry) {
             let plain = Usage {
                 prompt_tokens: prompt,
                 completion_tokens: output,

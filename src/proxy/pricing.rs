@@ -33,12 +33,18 @@ pub enum Charge {
 
 /// What `model` at `provider` costs: the provider's `prices:` if set, else the catalog entry.
 pub fn prices(snapshot: &Snapshot, provider: &ProviderSettings, model: &str) -> Option<Prices> {
-    provider.prices.or_else(|| {
-        snapshot
-            .catalog
-            .lookup(provider.catalog_name(), model)
-            .and_then(|m| m.prices)
-    })
+    prices_of(
+        provider,
+        snapshot.catalog.lookup(provider.catalog_name(), model),
+    )
+}
+
+/// As [`prices`] for a caller that already looked the model up in the catalog.
+pub fn prices_of(
+    provider: &ProviderSettings,
+    entry: Option<&crate::catalog::Model>,
+) -> Option<Prices> {
+    provider.prices.or_else(|| entry.and_then(|m| m.prices))
 }
 
 /// The request's charge from its provider, served model and usage (no side effects).
