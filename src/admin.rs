@@ -33,7 +33,7 @@ pub struct AdminApp {
     /// The keys API.
     pub keys: Arc<KeysAdmin>,
     /// The ledger's read side, for `/admin/usage`.
-    pub ledger_reader: Arc<crate::proxy::billing_api::ReaderCell>,
+    pub ledger_reader: Arc<crate::ledger::query::ReaderCell>,
 }
 
 /// An authenticated admin API request.
@@ -132,7 +132,7 @@ impl AdminApp {
             let q =
                 crate::billing::UsageQuery::parse(req.query.as_deref(), crate::billing::today())?;
             let (from, to) = q.range();
-            let reader = self.ledger_reader.get().await?;
+            let reader = crate::billing::reader(&self.ledger_reader).await?;
             let rows = reader
                 .grouped_usage(q.group_by, from, to, q.filter.clone())
                 .await

@@ -156,7 +156,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         };
     let state_quota =
         crate::quota::build(&config).map_err(|e| StartError(format!("server.counters: {e}")))?;
-    let ledger_reader = Arc::new(crate::proxy::billing_api::ReaderCell::new(
+    let ledger_reader = Arc::new(crate::ledger::query::ReaderCell::new(
         config.server.ledger.clone(),
     ));
     let state = Arc::new(GatewayState {

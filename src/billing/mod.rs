@@ -153,6 +153,22 @@ pub fn today() -> NaiveDate {
     DateTime::<Utc>::from(SystemTime::now()).date_naive()
 }
 
+/// The ledger reader for an HTTP answer: a 503 (details logged) when the store cannot be
+/// opened.
+pub async fn reader(
+    cell: &crate::ledger::query::ReaderCell,
+) -> Result<&std::sync::Arc<crate::ledger::query::LedgerReader>, GatewayError> {
+    cell.get().await.map_err(|e| {
+        log::error!("usage: cannot open the ledger for reading: {e}");
+        GatewayError::new(
+            503,
+            crate::error::ErrorKind::Overloaded,
+            "The usage ledger is unreachable right now; try again shortly.",
+        )
+        .with_retry_after(Some(1))
+    })
+}
+
 /// The client-facing error for a failed ledger query; store details go to the log only.
 pub fn query_error(e: &QueryError) -> GatewayError {
     match e {

@@ -6,11 +6,10 @@ use super::ctx::RequestCtx;
 use super::{Fail, GatewayState, respond};
 use crate::billing::key_info::{KeyInfoInput, KeyUsageNow};
 use crate::error::GatewayError;
-use crate::ledger::query::{LedgerReader, Spend};
+use crate::ledger::query::Spend;
 use crate::metrics::METRICS;
 use crate::quota::{Scope, ScopeKind};
 use pingora::proxy::Session;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 /// `GET /v1/key/info`.
@@ -84,7 +83,7 @@ pub async fn usage(
         crate::billing::today(),
     )?;
     let (from, to) = q.range();
-    let reader = state.ledger_reader.get().await?;
+    let reader = crate::billing::reader(&state.ledger_reader).await?;
     let rows = reader
         .key_usage(&principal.key.id, from, to)
         .await
@@ -93,35 +92,4 @@ pub async fn usage(
     respond::typed(session, ctx, 200, rendered.content_type, rendered.body)
         .await
         .map_err(Fail::Downstream)
-}
-
-/// The ledger's read side, opened on first use (its own connection, never the writer's).
-pub struct ReaderCell {
-    target: crate::ledger::LedgerTarget,
-    cell: tokio::sync::OnceCell<Arc<LedgerReader>>,
-}
-
-impl ReaderCell {
-    pub fn new(target: crate::ledger::LedgerTarget) -> Self {
-        Self {
-            target,
-            cell: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// The reader; a 503 when the store cannot be opened (retried on the next call).
-    pub async fn get(&self) -> Result<&Arc<LedgerReader>, GatewayError> {
-        self.cell
-            .get_or_try_init(|| async { LedgerReader::open(&self.target).await.map(Arc::new) })
-            .await
-            .map_err(|e| {
-                log::error!("usage: cannot open the ledger for reading: {e}");
-                GatewayError::new(
-                    503,
-                    crate::error::ErrorKind::Overloaded,
-                    "The usage ledger is unreachable right now; try again shortly.",
-                )
-                .with_retry_after(Some(1))
-            })
-    }
 }

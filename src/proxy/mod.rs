@@ -8,7 +8,7 @@
 
 mod admission;
 mod alerting;
-pub mod billing_api;
+mod billing_api;
 pub mod body;
 pub mod ctx;
 pub mod dispatch;
@@ -59,7 +59,7 @@ pub struct GatewayState {
     /// Limit counters (`server.counters`): in process or Redis; fixed at start.
     pub quota: Arc<dyn crate::quota::CounterStore>,
     /// The ledger's read side (billing APIs), opened on first use.
-    pub ledger_reader: Arc<billing_api::ReaderCell>,
+    pub ledger_reader: Arc<crate::ledger::query::ReaderCell>,
     /// Budget-threshold webhook (`alerts.webhook`).
     pub alerts: crate::alerts::Alerts,
     /// Prompt/response capture of keys with `audit: true`.

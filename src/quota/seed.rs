@@ -52,7 +52,7 @@ pub async fn seed(reader: &LedgerReader, store: &dyn CounterStore) -> Result<usi
 
 /// The one-shot background service.
 pub struct SeedService {
-    pub reader: Arc<crate::proxy::billing_api::ReaderCell>,
+    pub reader: Arc<crate::ledger::query::ReaderCell>,
     pub store: Arc<dyn CounterStore>,
 }
 
@@ -62,7 +62,7 @@ impl BackgroundService for SeedService {
         let reader = match self.reader.get().await {
             Ok(r) => r,
             Err(e) => {
-                log::warn!("limits: budgets not seeded from the ledger: {}", e.message);
+                log::warn!("limits: budgets not seeded from the ledger: {e}");
                 return;
             }
         };

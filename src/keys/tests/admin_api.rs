@@ -196,7 +196,7 @@ async fn other_paths_are_not_claimed() {
     }
     // The app answers paths no admin API claims with a 404.
     let app = AdminApp {
-        ledger_reader: Arc::new(crate::proxy::billing_api::ReaderCell::new(
+        ledger_reader: Arc::new(crate::ledger::query::ReaderCell::new(
             crate::ledger::LedgerTarget::Off,
         )),
         in_flight: crate::lifecycle::InFlight::default(),

@@ -50,7 +50,7 @@ fn request(method: &str, path: &str, token: Option<&str>, body: &str) -> Vec<u8>
 fn app(token: Option<&str>) -> Arc<AdminApp> {
     let d = Arc::new(KeyDirectory::new(b"http test"));
     Arc::new(AdminApp {
-        ledger_reader: Arc::new(crate::proxy::billing_api::ReaderCell::new(
+        ledger_reader: Arc::new(crate::ledger::query::ReaderCell::new(
             crate::ledger::LedgerTarget::Off,
         )),
         in_flight: crate::lifecycle::InFlight::default(),

@@ -304,3 +304,30 @@ impl LedgerReader {
         }
     }
 }
+
+/// The read side of the configured ledger, opened on first use (so inside the runtime that
+/// first needs it) and shared by the billing APIs and the start-up budget seeding.
+pub struct ReaderCell {
+    target: LedgerTarget,
+    cell: tokio::sync::OnceCell<std::sync::Arc<LedgerReader>>,
+}
+
+impl ReaderCell {
+    pub fn new(target: LedgerTarget) -> Self {
+        Self {
+            target,
+            cell: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The reader; an error when the store cannot be opened (retried on the next call).
+    pub async fn get(&self) -> Result<&std::sync::Arc<LedgerReader>, String> {
+        self.cell
+            .get_or_try_init(|| async {
+                LedgerReader::open(&self.target)
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await
+    }
+}
