@@ -55,7 +55,7 @@ fn request() -> RequestHeader {
     h
 }
 
-/// The scopes `proxy::admission` builds per request: the key's, then (with `all`) its
+/// The scopes `proxy::admit` builds per request: the key's, then (with `all`) its
 /// team's and the global ones.
 fn scopes(config: &Config, principal: &Principal, all: bool) -> Vec<Scope> {
     let key = &principal.key;

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub limit_denied: IntCounterVec,
     /// Counter-store failures, by operation (`reserve`, `settle`, `usage`).
     pub quota_store_errors: IntCounterVec,
+    /// Settlements that found their queue full and ran on a task of their own.
+    pub settle_overflow: IntCounter,
     pub config_reloads: IntCounterVec,
     pub config_loaded_at: Gauge,
     /// Per target (provider, model): attempts by outcome, including skips.
@@ -129,6 +131,8 @@ impl Metrics {
                 &["scope", "limit"],
             )
             .expect("metric"),
+            settle_overflow: IntCounter::new("switchyard_settle_overflow_total", "Limit settlements that found their queue full and ran on a task of their own")
+                .expect("metric"),
             quota_store_errors: IntCounterVec::new(
                 Opts::new("switchyard_quota_store_errors_total", "Limit counter store failures by operation"),
                 &["op"],
@@ -187,6 +191,7 @@ impl Metrics {
         reg(Box::new(m.ledger_dropped.clone()));
         reg(Box::new(m.limit_denied.clone()));
         reg(Box::new(m.quota_store_errors.clone()));
+        reg(Box::new(m.settle_overflow.clone()));
         reg(Box::new(m.config_reloads.clone()));
         reg(Box::new(m.config_loaded_at.clone()));
         reg(Box::new(m.target_attempts.clone()));

@@ -159,6 +159,7 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
     let ledger_reader = Arc::new(crate::ledger::query::ReaderCell::new(
         config.server.ledger.clone(),
     ));
+    let (settlements, settle_inbox) = crate::proxy::observe::settle::queue();
     let state = Arc::new(GatewayState {
         snapshot: ArcSwap::from_pointee(snapshot),
         connector: Connector::new(Some(ConnectorOptions::from_server_conf(
@@ -174,7 +175,12 @@ pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
         audit: audit.clone(),
         health: HealthRegistry::new(config.server.health),
         retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
+        settlements,
     });
+    server.add_service(background_service(
+        "limit settlement",
+        crate::proxy::observe::settle::SettleService::new(settle_inbox, state.clone()),
+    ));
 
     let mut proxy = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,

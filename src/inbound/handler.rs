@@ -1,11 +1,12 @@
 //! The two endpoint handlers: read and parse the body, plan the targets, then either run the
-//! shared dispatch loop or (for a local token count) answer directly.
+//! shared forward loop or (for a local token count) answer directly.
 
 use super::request::{self, MessagesRequest};
 use super::{MessagesJob, Op, count};
 use crate::config::ProviderKind;
 use crate::error::GatewayError;
-use crate::proxy::dispatch::{self, Job};
+use crate::proxy::forward;
+use crate::proxy::job::Job;
 use crate::proxy::{Fail, GatewayState, Snapshot, body, ctx::RequestCtx, respond};
 use crate::routing::Plan;
 use crate::translate::request::ChatRequest;
@@ -68,7 +69,7 @@ pub async fn messages(
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
     let headers = &session.req_header().headers;
-    let plan = crate::proxy::planning::by_model(state, snapshot, headers, ctx, req.model())?;
+    let plan = crate::proxy::peer::by_model(state, snapshot, headers, ctx, req.model())?;
     let needs_translation = (0..plan.targets.len()).any(|i| !is_anthropic(snapshot, &plan, i));
     // Translated only when some target needs it; a refusal (say, a server tool) matters only
     // if such a target is actually tried.
@@ -91,7 +92,7 @@ pub async fn messages(
         forward: forward_headers(session),
         max_tokens: req.max_tokens,
     };
-    dispatch::run(
+    forward::run(
         state,
         snapshot,
         session,
@@ -115,7 +116,7 @@ pub async fn count_tokens(
     let req = MessagesRequest::parse(&raw, true)?;
     ctx.requested_model = Some(req.model().to_string());
     let headers = &session.req_header().headers;
-    let plan = crate::proxy::planning::by_model(state, snapshot, headers, ctx, req.model())?;
+    let plan = crate::proxy::peer::by_model(state, snapshot, headers, ctx, req.model())?;
     if is_anthropic(snapshot, &plan, 0) {
         let anthropic = Plan {
             route: plan.route,
@@ -135,7 +136,7 @@ pub async fn count_tokens(
             forward: forward_headers(session),
             max_tokens: None,
         };
-        return dispatch::run(
+        return forward::run(
             state,
             snapshot,
             session,

@@ -5,7 +5,7 @@
 //! ## Design
 //!
 //! The request goes through the same routing, failover and accounting pipeline as chat
-//! completions ([`crate::proxy::dispatch::run`] with a [`Job::Messages`]); what changes is how
+//! completions ([`crate::proxy::forward::run`] with a [`Job::Messages`]); what changes is how
 //! each target's request is built and how its answer is read, decided **per target** (a route
 //! can mix an Anthropic primary with an OpenAI fallback):
 //!
@@ -27,7 +27,7 @@
 //! `count_tokens` ([`handler::count_tokens`]) forwards to the first target when it is an
 //! Anthropic provider and otherwise estimates locally ([`count`]).
 //!
-//! [`Job::Messages`]: crate::proxy::dispatch::Job::Messages
+//! [`Job::Messages`]: crate::proxy::job::Job::Messages
 //! [`ChatRequest::parse`]: crate::translate::request::ChatRequest::parse
 
 pub mod count;

@@ -1,52 +1,68 @@
 use super::writer::{Connect, LedgerWriter, Store, StoreError};
 use super::*;
-use crate::auth::Principal;
 use crate::error::ErrorKind;
-use crate::lifecycle::InFlight;
-use crate::proxy::ctx::{Endpoint, RequestCtx};
+use crate::summary::{Charge, RequestSummary};
 use crate::translate::Usage;
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn ctx(endpoint: Endpoint) -> RequestCtx {
-    let mut c = RequestCtx::new(InFlight::default().enter());
-    c.endpoint = endpoint;
-    c.request_id = "req-1".into();
-    c.route = Some("gpt".into());
-    c.requested_model = Some("gpt".into());
-    c.served_model = Some("gpt-4o-mini".into());
-    c.attempts = 2;
-    c.stream = true;
-    c.usage = Usage {
-        prompt_tokens: 100,
-        completion_tokens: 20,
-        cached_tokens: 30,
-        cache_write_tokens: 5,
-        reasoning_tokens: 7,
-    };
-    let mut key = crate::keys::KeyRecord::new(
-        "key_0123456789abcdef",
-        "tester",
-        crate::keys::KeySource::Api,
-        std::time::SystemTime::now(),
-    );
-    key.team = Some(Arc::from("search"));
-    c.principal = Some(Principal { key: Arc::new(key) });
-    c
+const TRIED: &[String] = &[];
+
+fn summary() -> RequestSummary<'static> {
+    RequestSummary {
+        request_id: "req-1",
+        started: std::time::SystemTime::now(),
+        method: "POST",
+        path: "/v1/chat/completions",
+        client: None,
+        api: Some("chat"),
+        routed: true,
+        status: 200,
+        key_name: Some("tester"),
+        key_id: Some("key_0123456789abcdef"),
+        team: Some("search"),
+        route: Some("gpt"),
+        provider: Some("p"),
+        requested_model: Some("gpt"),
+        served_model: Some("gpt-4o-mini"),
+        attempts: 2,
+        stream: true,
+        served: true,
+        usage: Usage {
+            prompt_tokens: 100,
+            completion_tokens: 20,
+            cached_tokens: 30,
+            cache_write_tokens: 5,
+            reasoning_tokens: 7,
+        },
+        charge: Charge::NoUsage,
+        duration: std::time::Duration::from_millis(12),
+        ttfb: None,
+        overhead: std::time::Duration::from_micros(300),
+        error: None,
+        tried: TRIED,
+    }
 }
 
 fn sample(id: usize) -> Row {
-    let mut r = build::row(&ctx(Endpoint::ChatCompletions), 200, Some("k"), Some(42)).unwrap();
+    let mut r = build::row(&RequestSummary {
+        charge: Charge::Priced(42),
+        ..summary()
+    })
+    .unwrap();
     r.request_id = format!("req-{id}");
     r
 }
 
 #[test]
 fn row_carries_the_request() {
-    let mut c = ctx(Endpoint::ChatCompletions);
-    c.error = Some(ErrorKind::RateLimited);
-    let r = build::row(&c, 429, Some("tester"), None).unwrap();
+    let c = RequestSummary {
+        error: Some(ErrorKind::RateLimited),
+        status: 429,
+        ..summary()
+    };
+    let r = build::row(&c).unwrap();
     assert_eq!(r.request_id, "req-1");
     assert_eq!(r.key_name.as_deref(), Some("tester"));
     assert_eq!(r.key_id.as_deref(), Some("key_0123456789abcdef"));
@@ -70,28 +86,34 @@ fn row_carries_the_request() {
     assert!(r.stream && !r.cache_hit);
     assert_eq!(r.endpoint, "chat");
     assert!(r.ts <= std::time::SystemTime::now());
-    assert!(r.latency_ms >= 0.0 && r.ttfb_ms.is_none());
-    let priced = build::row(&c, 200, Some(""), Some(1234)).unwrap();
+    assert_eq!((r.latency_ms, r.overhead_ms, r.ttfb_ms), (12.0, 0.3, None));
+    let priced = build::row(&RequestSummary {
+        charge: Charge::Priced(1234),
+        key_name: Some(""),
+        key_id: None,
+        ..c
+    })
+    .unwrap();
     assert_eq!(priced.cost_micros, Some(1234));
     assert_eq!(priced.key_name, None, "an empty key name is no key");
+    assert_eq!(priced.key_id, None);
+    let by_name = build::row(&RequestSummary {
+        key_id: None,
+        ..summary()
+    })
+    .unwrap();
+    assert_eq!(by_name.key_id.as_deref(), Some("tester"));
 }
 
 #[test]
 fn only_model_api_requests_get_rows() {
-    for (e, label) in [
-        (Endpoint::ChatCompletions, Some("chat")),
-        (Endpoint::Embeddings, Some("embeddings")),
-        (Endpoint::Messages, Some("messages")),
-        (Endpoint::Health, None),
-        (Endpoint::Models, None),
-        (Endpoint::Unknown, None),
-        (Endpoint::CountTokens, None),
-    ] {
-        assert_eq!(
-            build::row(&ctx(e), 200, None, None).map(|r| r.endpoint),
-            label
-        );
-    }
+    assert!(
+        build::row(&RequestSummary {
+            api: None,
+            ..summary()
+        })
+        .is_none()
+    );
 }
 
 #[test]

@@ -40,6 +40,22 @@ impl Endpoint {
         )
     }
 
+    /// The model API it calls, as the ledger and audit trail name it; `None` for requests
+    /// that are not billed.
+    pub fn api_label(self) -> Option<&'static str> {
+        match self {
+            Endpoint::ChatCompletions => Some("chat"),
+            Endpoint::Embeddings => Some("embeddings"),
+            Endpoint::Messages => Some("messages"),
+            Endpoint::CountTokens
+            | Endpoint::Health
+            | Endpoint::Models
+            | Endpoint::KeyInfo
+            | Endpoint::Usage
+            | Endpoint::Unknown => None,
+        }
+    }
+
     /// An Anthropic-format endpoint: errors are Anthropic-shaped and carry `request-id`.
     pub fn is_anthropic(self) -> bool {
         matches!(self, Endpoint::Messages | Endpoint::CountTokens)
@@ -81,7 +97,7 @@ pub struct RequestCtx {
     /// The planner's prompt token count, when it made one.
     pub prompt_estimate: Option<u64>,
     /// Limits reserved for this request, settled in `logging`.
-    pub admitted: Option<super::admission::Admitted>,
+    pub admitted: Option<super::admit::Admitted>,
     /// Prompt and response captured for the audit trail (keys with `audit: true` only).
     pub capture: Option<Box<Capture>>,
     _in_flight: InFlightGuard,
@@ -183,6 +199,23 @@ pub fn request_id(client: Option<&[u8]>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only model API calls are billed, under the ledger's API names.
+    #[test]
+    fn api_labels() {
+        for (e, label) in [
+            (Endpoint::ChatCompletions, Some("chat")),
+            (Endpoint::Embeddings, Some("embeddings")),
+            (Endpoint::Messages, Some("messages")),
+            (Endpoint::Health, None),
+            (Endpoint::Models, None),
+            (Endpoint::Unknown, None),
+            (Endpoint::CountTokens, None),
+            (Endpoint::KeyInfo, None),
+        ] {
+            assert_eq!(e.api_label(), label, "{e:?}");
+        }
+    }
 
     /// Safe client ids are echoed; unsafe ones are replaced.
     #[test]

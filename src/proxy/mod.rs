@@ -1,75 +1,43 @@
-//! The Pingora `ProxyHttp` service. Each phase method is short and delegates to a concern
-//! module; the phase map is documented in the crate root.
+//! The Pingora `ProxyHttp` service, laid out by phase.
 //!
 //! All API traffic is answered in `request_filter` ("handler mode", see README §Architecture):
-//! the body is read in full, the request is translated and sent through Pingora's pooled
-//! [`Connector`], and the answer is translated back while it streams. `upstream_peer` is
-//! therefore never reached.
+//! Pingora's own upstream phases cannot fail over before the first byte for bodies over its
+//! 64 KiB replay buffer, so each step they would run stands in a module of its own, named
+//! after the hook it replaces, and `upstream_peer` is never reached:
+//!
+//! | Step | Module | Pingora hook it stands for |
+//! |---|---|---|
+//! | path, method, auth, endpoint | [`handlers`] | `request_filter` |
+//! | read the body | [`body`] | `request_body_filter` |
+//! | limits and budgets | [`admit`] | `request_filter` (admission) |
+//! | plan, then offer targets one by one | [`peer`] | `upstream_peer` |
+//! | one attempt: connect, send, classify | [`upstream`] | `connected_to_upstream`, `upstream_response_filter`, `fail_to_connect`, `error_while_proxy` |
+//! | the attempt loop | [`forward`] | Pingora's retry loop around `proxy_to_upstream` |
+//! | translate and send the answer | [`relay`] | `response_filter`, `response_body_filter` |
+//! | gateway-made answers and errors | [`respond`] | `fail_to_proxy` |
+//! | metrics, access log, ledger, settlement, audit | [`observe`] | `logging` |
 
-mod admission;
-mod alerting;
-mod billing_api;
+pub mod admit;
 pub mod body;
 pub mod ctx;
-pub mod dispatch;
-mod models;
-pub mod planning;
-pub mod pricing;
+pub mod forward;
+pub mod handlers;
+pub mod job;
+pub mod observe;
+pub mod peer;
 pub mod relay;
 pub mod respond;
+mod state;
 pub mod upstream;
-mod verdict;
 
-use crate::access_log::{AccessLog, Record};
-use crate::catalog::Catalog;
-use crate::config::Config;
-use crate::error::{ErrorKind, GatewayError};
-use crate::lifecycle::InFlight;
-use crate::metrics::{METRICS, model_label};
-use crate::routing::Router;
-use crate::routing::balancer::Upstreams;
-use arc_swap::ArcSwap;
+pub use state::{GatewayState, Snapshot};
+
+use crate::error::GatewayError;
 use async_trait::async_trait;
-use bytes::Bytes;
-use ctx::{Endpoint, RequestCtx};
-use pingora::connectors::http::Connector;
+use ctx::RequestCtx;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use std::sync::Arc;
-
-/// Config-derived state swapped as a whole (hot reload replaces the snapshot).
-#[derive(Debug)]
-pub struct Snapshot {
-    pub config: Arc<Config>,
-    pub router: Router,
-    pub upstreams: Upstreams,
-    /// Context windows, capabilities and prices of models (`config.catalog`).
-    pub catalog: Arc<Catalog>,
-}
-
-/// Process-wide state shared by all requests.
-pub struct GatewayState {
-    pub snapshot: ArcSwap<Snapshot>,
-    pub connector: Connector,
-    pub access_log: AccessLog,
-    pub ledger: crate::ledger::Ledger,
-    pub in_flight: InFlight,
-    /// Every client key (config and admin API); survives config reloads.
-    pub keys: Arc<crate::keys::KeyDirectory>,
-    /// Limit counters (`server.counters`): in process or Redis; fixed at start.
-    pub quota: Arc<dyn crate::quota::CounterStore>,
-    /// The ledger's read side (billing APIs), opened on first use.
-    pub ledger_reader: Arc<crate::ledger::query::ReaderCell>,
-    /// Budget-threshold webhook (`alerts.webhook`).
-    pub alerts: crate::alerts::Alerts,
-    /// Prompt/response capture of keys with `audit: true`.
-    pub audit: crate::audit::AuditLog,
-    /// Passive health of every target; survives config reloads (keyed by provider name and
-    /// model, not by config index).
-    pub health: crate::routing::health::HealthRegistry,
-    /// Gateway-wide retry budget; survives config reloads.
-    pub retry_budget: crate::routing::retry::RetryBudget,
-}
 
 /// The proxy service.
 pub struct Gateway {
@@ -113,7 +81,7 @@ impl ProxyHttp for Gateway {
         );
         let snapshot = self.state.snapshot.load_full();
         ctx.snapshot = Some(snapshot.clone());
-        match self.handle(&snapshot, session, ctx).await {
+        match handlers::handle(&self.state, &snapshot, session, ctx).await {
             Ok(()) => Ok(true),
             Err(Fail::Respond(e)) => {
                 respond::error(session, ctx, &e).await?;
@@ -166,203 +134,7 @@ impl ProxyHttp for Gateway {
         _e: Option<&pingora::Error>,
         ctx: &mut RequestCtx,
     ) {
-        self.observe(session, ctx);
-    }
-}
-
-impl Gateway {
-    /// Dispatches by path and method.
-    async fn handle(
-        &self,
-        snapshot: &Arc<Snapshot>,
-        session: &mut Session,
-        ctx: &mut RequestCtx,
-    ) -> Result<(), Fail> {
-        let method = session.req_header().method.clone();
-        let path = session
-            .req_header()
-            .uri
-            .path()
-            .trim_end_matches('/')
-            .to_string();
-        let (endpoint, allowed): (Endpoint, &[http::Method]) = match path.as_str() {
-            "/healthz" | "/health" => (Endpoint::Health, &[http::Method::GET, http::Method::HEAD]),
-            "/v1/models" => (Endpoint::Models, &[http::Method::GET]),
-            p if p.starts_with("/v1/models/") => (Endpoint::Models, &[http::Method::GET]),
-            "/v1/chat/completions" | "/chat/completions" => {
-                (Endpoint::ChatCompletions, &[http::Method::POST])
-            }
-            "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, &[http::Method::POST]),
-            "/v1/messages" => (Endpoint::Messages, &[http::Method::POST]),
-            "/v1/messages/count_tokens" => (Endpoint::CountTokens, &[http::Method::POST]),
-            "/v1/key/info" | "/key/info" => (Endpoint::KeyInfo, &[http::Method::GET]),
-            "/v1/usage" | "/usage" => (Endpoint::Usage, &[http::Method::GET]),
-            _ => {
-                ctx.body_consumed = session.as_downstream_mut().is_body_empty();
-                return Err(Fail::Respond(GatewayError::new(
-                    404,
-                    ErrorKind::NotFound,
-                    format!("Invalid URL ({method} {path})"),
-                )));
-            }
-        };
-        ctx.endpoint = endpoint;
-        ctx.body_consumed = !endpoint.reads_body() || session.as_downstream_mut().is_body_empty();
-        if !allowed.contains(&method) {
-            let allow = allowed
-                .iter()
-                .map(http::Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let err = GatewayError::new(
-                405,
-                ErrorKind::MethodNotAllowed,
-                format!("Method {method} is not allowed for {path}; use {allow}."),
-            );
-            ctx.error = Some(err.kind);
-            let (status, body) = respond::error_body(ctx, &err);
-            return respond::json(session, ctx, status, body, &[("allow", allow)])
-                .await
-                .map_err(Fail::Downstream);
-        }
-        if endpoint == Endpoint::Health {
-            return respond::json(
-                session,
-                ctx,
-                200,
-                Bytes::from_static(b"{\"status\":\"ok\"}"),
-                &[],
-            )
-            .await
-            .map_err(Fail::Downstream);
-        }
-        ctx.principal = Some(self.state.keys.authenticate(session.req_header())?);
-        match endpoint {
-            Endpoint::Models => models::list(snapshot, session, ctx, &path).await,
-            Endpoint::ChatCompletions => dispatch::chat(&self.state, snapshot, session, ctx).await,
-            Endpoint::Embeddings => dispatch::embeddings(&self.state, snapshot, session, ctx).await,
-            Endpoint::Messages => {
-                crate::inbound::messages(&self.state, snapshot, session, ctx).await
-            }
-            Endpoint::CountTokens => {
-                crate::inbound::count_tokens(&self.state, snapshot, session, ctx).await
-            }
-            Endpoint::KeyInfo => billing_api::key_info(&self.state, session, ctx).await,
-            Endpoint::Usage => billing_api::usage(&self.state, session, ctx).await,
-            Endpoint::Health | Endpoint::Unknown => Ok(()),
-        }
-    }
-
-    /// Metrics, the access log line and the ledger row; never awaits.
-    fn observe(&self, session: &Session, ctx: &mut RequestCtx) {
-        let total = ctx.start.elapsed();
-        let status = if ctx.status == 0 {
-            session
-                .response_written()
-                .map(|r| r.status.as_u16())
-                .unwrap_or(0)
-        } else {
-            ctx.status
-        };
-        let route = ctx.route.as_deref().unwrap_or("");
-        let provider = ctx.provider_name().unwrap_or("");
-        let model = ctx
-            .served_model
-            .as_deref()
-            .map(model_label)
-            .unwrap_or_default();
-        let status_label = status_label(status);
-        let m = &*METRICS;
-        if ctx.endpoint.reads_body() {
-            m.requests
-                .with_label_values(&[route, provider, model.as_str(), status_label.as_ref()])
-                .inc();
-            m.request_duration
-                .with_label_values(&[route, provider])
-                .observe(total.as_secs_f64());
-            m.overhead.observe(ctx.overhead().as_secs_f64());
-            if let Some(fb) = ctx.first_byte {
-                m.ttfb
-                    .with_label_values(&[provider, if ctx.stream { "true" } else { "false" }])
-                    .observe(fb.duration_since(ctx.start).as_secs_f64());
-            }
-            let u = ctx.usage;
-            for (kind, n) in [
-                ("prompt", u.prompt_tokens),
-                ("completion", u.completion_tokens),
-                ("cached", u.cached_tokens),
-                ("cache_write", u.cache_write_tokens),
-                ("reasoning", u.reasoning_tokens),
-            ] {
-                if n > 0 {
-                    m.tokens
-                        .with_label_values(&[provider, model.as_str(), kind])
-                        .inc_by(n);
-                }
-            }
-        }
-        let charge = pricing::observe(ctx, provider, model.as_str());
-        let req = session.req_header();
-        let key = ctx.principal.as_ref().map(|p| p.name());
-        self.state.access_log.record(&Record {
-            ts: crate::access_log::timestamp(),
-            request_id: &ctx.request_id,
-            method: req.method.as_str(),
-            path: req.uri.path(),
-            status,
-            key,
-            route: ctx.route.as_deref(),
-            provider: ctx.provider_name(),
-            model: ctx.requested_model.as_deref(),
-            served_model: ctx.served_model.as_deref(),
-            attempts: ctx.attempts,
-            stream: ctx.stream,
-            prompt_tokens: ctx.usage.prompt_tokens,
-            completion_tokens: ctx.usage.completion_tokens,
-            cached_tokens: ctx.usage.cached_tokens,
-            reasoning_tokens: ctx.usage.reasoning_tokens,
-            cost_usd: match charge {
-                Some(pricing::Charge::Priced(c)) => Some(crate::catalog::cost::usd(c)),
-                _ => None,
-            },
-            priced: charge
-                .filter(|c| !matches!(c, pricing::Charge::Priced(_)))
-                .map(|_| false),
-            duration_ms: ms(total),
-            ttfb_ms: ctx.first_byte.map(|fb| ms(fb.duration_since(ctx.start))),
-            overhead_ms: ms(ctx.overhead()),
-            error: ctx.error.map(ErrorKind::as_str),
-            client: session.client_addr().map(|a| a.to_string()),
-            team: ctx.principal.as_ref().and_then(|p| p.team()),
-            tried: &ctx.tried,
-        });
-        let cost = match charge {
-            Some(pricing::Charge::Priced(c)) => Some(c),
-            _ => None,
-        };
-        if let Some(row) = crate::ledger::build::row(ctx, status, key, cost) {
-            self.state.ledger.record(row);
-        }
-        // The same cost the ledger row carries, so counters and ledger agree exactly.
-        admission::settle(&self.state, ctx, cost);
-        if let (Some(c), Some(p)) = (ctx.capture.take(), ctx.principal.as_ref()) {
-            self.state.audit.record(crate::audit::AuditEvent {
-                ts: std::time::SystemTime::now(),
-                request_id: ctx.request_id.clone(),
-                key_id: p.key.id.to_string(),
-                key_name: p.key.name.to_string(),
-                endpoint: crate::ledger::build::endpoint_label(ctx.endpoint)
-                    .unwrap_or("other")
-                    .to_string(),
-                model: ctx
-                    .served_model
-                    .clone()
-                    .or_else(|| ctx.requested_model.clone()),
-                status,
-                request: String::from_utf8_lossy(&c.request).into_owned(),
-                response: String::from_utf8_lossy(&c.response).into_owned(),
-            });
-        }
+        observe::observe(&self.state, session, ctx);
     }
 }
 
@@ -383,25 +155,5 @@ async fn client_gone(session: &mut Session) -> Box<pingora::Error> {
             Ok(None) => return std::future::pending().await,
             Ok(Some(_)) => {}
         }
-    }
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
-}
-
-fn status_label(status: u16) -> std::borrow::Cow<'static, str> {
-    match status {
-        200 => "200".into(),
-        400 => "400".into(),
-        401 => "401".into(),
-        404 => "404".into(),
-        429 => "429".into(),
-        499 => "499".into(),
-        500 => "500".into(),
-        502 => "502".into(),
-        503 => "503".into(),
-        504 => "504".into(),
-        s => s.to_string().into(),
     }
 }

@@ -1,5 +1,4 @@
-//! Verdicts on failed attempts: which [`FailureKind`] an attempt outcome is, and whether a
-//! provider's 4xx says the prompt did not fit the model's context window (a failover trigger:
+//! Whether a provider's 4xx says the prompt did not fit the model's context window (a failover trigger:
 //! another target may have a larger window).
 //!
 //! Context-window phrasings, per provider (matched case-insensitively in the error body):
@@ -16,8 +15,6 @@
 //!   tokens", "prompt is too long" (Anthropic models).
 //! - Cohere: "too many tokens: …".
 //! - Ollama truncates the prompt instead of failing.
-
-use super::health::FailureKind;
 
 /// Lower-case phrases that mean "the prompt does not fit the context window".
 const CONTEXT_PHRASES: [&str; 10] = [
@@ -41,23 +38,6 @@ pub fn is_context_window_error(status: u16, body: &[u8]) -> bool {
     }
     let text = String::from_utf8_lossy(body).to_ascii_lowercase();
     CONTEXT_PHRASES.iter().any(|p| text.contains(p))
-}
-
-/// The failure kind of an attempt outcome label (`proxy::upstream`), `None` for labels that
-/// give no verdict on the target (gateway-internal errors). `status` is the client-visible
-/// status of the attempt's error, used for decoded refusals.
-pub fn failure_kind(label: &str, status: u16) -> Option<FailureKind> {
-    Some(match label {
-        "connect_error" => FailureKind::Connect,
-        "timeout" => FailureKind::Timeout,
-        "status_429" => FailureKind::RateLimited,
-        "status_5xx" => FailureKind::Server,
-        "stream_error" | "read_error" => FailureKind::Stream,
-        "context_window" => FailureKind::ContextWindow,
-        "status_4xx" => FailureKind::Client,
-        "invalid_response" => FailureKind::from_status(status).unwrap_or(FailureKind::Server),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -84,25 +64,5 @@ mod tests {
         ));
         assert!(!is_context_window_error(500, yes[0].as_bytes()));
         assert!(is_context_window_error(413, yes[1].as_bytes()));
-    }
-
-    /// Outcome labels map to failure kinds.
-    #[test]
-    fn labels_map_to_kinds() {
-        assert_eq!(
-            failure_kind("status_429", 429),
-            Some(FailureKind::RateLimited)
-        );
-        assert_eq!(failure_kind("status_5xx", 529), Some(FailureKind::Server));
-        assert_eq!(failure_kind("timeout", 504), Some(FailureKind::Timeout));
-        assert_eq!(
-            failure_kind("context_window", 400),
-            Some(FailureKind::ContextWindow)
-        );
-        assert_eq!(
-            failure_kind("invalid_response", 400),
-            Some(FailureKind::Client)
-        );
-        assert_eq!(failure_kind("internal", 500), None);
     }
 }

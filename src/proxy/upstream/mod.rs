@@ -3,8 +3,13 @@
 //! An attempt succeeds only once there is something safe to commit to the client: a complete,
 //! translated non-streaming body, or a stream that produced real output. Everything before that
 //! (connect errors, timeouts, 429/5xx, an error event as the first stream event, a stream that
-//! ends before any output) is a [`Outcome::Failed`] the dispatcher may fail over from, because
-//! nothing has reached the client yet.
+//! ends before any output) is an [`AttemptFailure`] the attempt loop may fail over from,
+//! because nothing has reached the client yet.
+
+mod failure;
+
+pub use failure::AttemptFailure;
+use failure::{first_byte_timeout, unreachable};
 
 use super::Snapshot;
 use crate::config::{ProviderId, ProviderSettings};
@@ -34,7 +39,7 @@ pub struct Attempt<'a> {
     pub provider: &'a ProviderSettings,
     pub model: &'a str,
     pub request: &'a UpstreamRequest,
-    pub job: &'a super::dispatch::Job<'a>,
+    pub job: &'a super::job::Job<'a>,
     /// Overall request deadline (across attempts).
     pub deadline: Instant,
     /// First-byte deadline of this attempt: the target's `max_latency_ms`, else the
@@ -60,23 +65,8 @@ pub enum Outcome {
     Complete { body: Bytes, usage: Usage },
     /// A stream to relay.
     Stream(Box<OpenStream>),
-    /// Nothing was committed; `retryable` says whether another target may be tried.
-    Failed {
-        error: GatewayError,
-        retryable: bool,
-        label: &'static str,
-        /// The provider's own `retry-after`, when it sent one.
-        retry_after: Option<u64>,
-    },
-}
-
-fn failed(error: GatewayError, label: &'static str) -> Outcome {
-    Outcome::Failed {
-        error,
-        retryable: true,
-        label,
-        retry_after: None,
-    }
+    /// Nothing was committed.
+    Failed(AttemptFailure),
 }
 
 impl Attempt<'_> {
@@ -93,39 +83,33 @@ impl Attempt<'_> {
         {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => {
-                return failed(
-                    unreachable(
-                        name,
-                        &format!("cannot resolve {}: {e}", self.provider.endpoint.host),
-                    ),
-                    "connect_error",
-                );
+                let host = &self.provider.endpoint.host;
+                return Outcome::Failed(AttemptFailure::Connect(unreachable(
+                    name,
+                    &format!("cannot resolve {host}: {e}"),
+                )));
             }
             Err(_) => {
-                return failed(
-                    unreachable(name, "address resolution timed out"),
-                    "connect_error",
-                );
+                return Outcome::Failed(AttemptFailure::Connect(unreachable(
+                    name,
+                    "address resolution timed out",
+                )));
             }
         };
         let peer = self.peer(addr);
         let header = match self.header() {
             Ok(h) => h,
-            Err(_) => {
-                return Outcome::Failed {
-                    error: GatewayError::internal(),
-                    retryable: false,
-                    label: "internal",
-                    retry_after: None,
-                };
-            }
+            Err(_) => return Outcome::Failed(AttemptFailure::Internal(GatewayError::internal())),
         };
         let mut upstream = match self.send(&peer, header, first_byte_by).await {
             Ok(s) => s,
-            Err(outcome) => return outcome,
+            Err(failure) => return Outcome::Failed(failure),
         };
         let Some(resp) = upstream.response_header() else {
-            return failed(unreachable(name, "no response header"), "connect_error");
+            return Outcome::Failed(AttemptFailure::Connect(unreachable(
+                name,
+                "no response header",
+            )));
         };
         let status = resp.status.as_u16();
         if !(200..300).contains(&status) {
@@ -143,7 +127,7 @@ impl Attempt<'_> {
                     .release_http_session(upstream, &peer, Some(POOL_IDLE))
                     .await;
             }
-            let mut error = match self.provider.kind {
+            let error = match self.provider.kind {
                 crate::config::ProviderKind::Bedrock => providers::bedrock::decode_error(
                     self.provider,
                     status,
@@ -153,25 +137,12 @@ impl Attempt<'_> {
                 ),
                 _ => providers::decode_error(self.provider, status, &body, retry_after),
             };
-            // Another target may have a larger window: fail over instead of answering 400.
-            let context = crate::routing::classify::is_context_window_error(status, &body);
-            if context {
-                error = error.with_code("context_length_exceeded");
-            }
-            let retryable =
-                context || matches!(status, 401 | 403 | 404 | 408 | 409 | 429) || status >= 500;
-            let label = match status {
-                _ if context => "context_window",
-                429 => "status_429",
-                s if s >= 500 => "status_5xx",
-                _ => "status_4xx",
-            };
-            return Outcome::Failed {
+            return Outcome::Failed(AttemptFailure::from_status(
+                status,
+                &body,
                 error,
-                retryable,
-                label,
                 retry_after,
-            };
+            ));
         }
         if self.job.stream() {
             self.open_stream(upstream, peer, first_byte_by).await
@@ -230,18 +201,18 @@ impl Attempt<'_> {
         peer: &HttpPeer,
         header: RequestHeader,
         by: Instant,
-    ) -> Result<HttpSession, Outcome> {
+    ) -> Result<HttpSession, AttemptFailure> {
         let name = &self.provider.name;
         for retry_stale in [true, false] {
             let (mut session, reused) = match self.connector.get_http_session(peer).await {
                 Ok(s) => s,
                 Err(e) => {
-                    let label = if e.etype().as_str().contains("Timedout") {
-                        "timeout"
+                    let error = unreachable(name, &e.to_string());
+                    return Err(if e.etype().as_str().contains("Timedout") {
+                        AttemptFailure::Timeout(error)
                     } else {
-                        "connect_error"
-                    };
-                    return Err(failed(unreachable(name, &e.to_string()), label));
+                        AttemptFailure::Connect(error)
+                    });
                 }
             };
             let remaining = by.saturating_duration_since(Instant::now());
@@ -261,22 +232,22 @@ impl Attempt<'_> {
                 Ok(Ok(())) => return Ok(session),
                 Ok(Err(_)) if reused && retry_stale => continue,
                 Ok(Err(e)) => {
-                    return Err(failed(unreachable(name, &e.to_string()), "connect_error"));
+                    return Err(AttemptFailure::Connect(unreachable(name, &e.to_string())));
                 }
-                Err(_) => return Err(failed(first_byte_timeout(name), "timeout")),
+                Err(_) => return Err(AttemptFailure::Timeout(first_byte_timeout(name))),
             }
         }
-        Err(failed(
-            unreachable(name, "connection closed"),
-            "connect_error",
-        ))
+        Err(AttemptFailure::Connect(unreachable(
+            name,
+            "connection closed",
+        )))
     }
 
     async fn complete(&self, mut upstream: HttpSession, peer: HttpPeer) -> Outcome {
         let name = &self.provider.name;
         let body = match read_capped(&mut upstream, MAX_RESPONSE_BYTES, self.deadline).await {
             Ok(b) => b,
-            Err(e) => return failed(e.with_provider(name), "read_error"),
+            Err(e) => return Outcome::Failed(AttemptFailure::Read(e.with_provider(name))),
         };
         if upstream.response_done() {
             self.connector
@@ -292,12 +263,7 @@ impl Attempt<'_> {
                 usage: d.usage,
             },
             // A decoded refusal (a blocked prompt, 4xx) is the client's, as in streams.
-            Err(e) => Outcome::Failed {
-                retryable: e.status == 429 || e.status >= 500,
-                error: e,
-                label: "invalid_response",
-                retry_after: None,
-            },
+            Err(e) => Outcome::Failed(AttemptFailure::InvalidResponse(e)),
         }
     }
 
@@ -317,22 +283,21 @@ impl Attempt<'_> {
                 Ok(Ok(Some(chunk))) => match translator.feed(&chunk, &mut pending) {
                     Ok(StreamState::Complete) => complete = true,
                     Ok(StreamState::Open) => {}
-                    Err(e) => {
-                        let retryable = e.status == 429 || e.status >= 500;
-                        return Outcome::Failed {
-                            error: e,
-                            retryable,
-                            label: "stream_error",
-                            retry_after: None,
-                        };
-                    }
+                    Err(e) => return Outcome::Failed(AttemptFailure::stream(e)),
                 },
                 Ok(Ok(None)) => match translator.finish(&mut pending) {
                     Ok(()) => complete = true,
-                    Err(e) => return failed(e, "stream_error"),
+                    Err(e) => return Outcome::Failed(AttemptFailure::stream(e)),
                 },
-                Ok(Err(e)) => return failed(unreachable(name, &e.to_string()), "read_error"),
-                Err(_) => return failed(first_byte_timeout(name), "timeout"),
+                Ok(Err(e)) => {
+                    return Outcome::Failed(AttemptFailure::Read(unreachable(
+                        name,
+                        &e.to_string(),
+                    )));
+                }
+                Err(_) => {
+                    return Outcome::Failed(AttemptFailure::Timeout(first_byte_timeout(name)));
+                }
             }
         }
         Outcome::Stream(Box::new(OpenStream {
@@ -391,24 +356,6 @@ impl ReadError {
             ),
         }
     }
-}
-
-fn unreachable(name: &str, detail: &str) -> GatewayError {
-    GatewayError::new(
-        502,
-        ErrorKind::UpstreamFailure,
-        format!("provider {name} is unreachable: {detail}"),
-    )
-    .with_code("upstream_unreachable")
-}
-
-fn first_byte_timeout(name: &str) -> GatewayError {
-    GatewayError::new(
-        504,
-        ErrorKind::Timeout,
-        format!("provider {name} did not answer within its first-byte timeout"),
-    )
-    .with_code("upstream_timeout")
 }
 
 /// `retry-after` (seconds) or `retry-after-ms`, capped at one hour.

@@ -1,10 +1,11 @@
 //! `GET /v1/models` and `GET /v1/models/{id}`: what this gateway can route.
 
-use super::ctx::RequestCtx;
-use super::{Fail, Snapshot, pricing, respond};
 use crate::catalog::{Mode, Prices};
 use crate::config::Target;
 use crate::error::GatewayError;
+use crate::proxy::ctx::RequestCtx;
+use crate::proxy::observe::pricing;
+use crate::proxy::{Fail, Snapshot, respond};
 use bytes::Bytes;
 use pingora::proxy::Session;
 use serde::Serialize;

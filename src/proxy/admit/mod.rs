@@ -10,11 +10,13 @@
 //! target's price for that demand, prompt tokens billed at the dearer of the input and
 //! cache-write prices. So a reservation is an upper bound of what the request can cost.
 
-use super::ctx::RequestCtx;
-use super::dispatch::Job;
-use super::{GatewayState, Snapshot};
+mod alerting;
+
 use crate::error::{ErrorKind, GatewayError};
 use crate::metrics::METRICS;
+use crate::proxy::ctx::RequestCtx;
+use crate::proxy::job::Job;
+use crate::proxy::{GatewayState, Snapshot};
 use crate::quota::{Demand, Denial, LimitName, Scope, ScopeKind};
 use crate::routing::Plan;
 use crate::translate::Usage;
@@ -61,7 +63,7 @@ pub async fn admit(
         )
         .with_code("route_not_allowed"));
     }
-    if ctx.endpoint == super::ctx::Endpoint::CountTokens {
+    if ctx.endpoint == crate::proxy::ctx::Endpoint::CountTokens {
         // Token counting is free and generates nothing: allow-lists apply, limits do not.
         return Ok(());
     }
@@ -130,7 +132,7 @@ pub async fn admit(
         }
         Err(denial) => {
             if let Denial::Budget { .. } = &denial {
-                super::alerting::exhausted(state, &denial).await;
+                alerting::exhausted(state, &denial).await;
             }
             Err(refusal(&denial, SystemTime::now()))
         }
@@ -161,7 +163,7 @@ fn demand(snapshot: &Snapshot, ctx: &RequestCtx, plan: &Plan<'_>, job: &Job<'_>)
             }
         };
         tokens = tokens.max(prompt.saturating_add(output));
-        if let Some(p) = super::pricing::prices_of(provider, entry) {
+        if let Some(p) = crate::proxy::observe::pricing::prices_of(provider, entry) {
             let plain = Usage {
                 prompt_tokens: prompt,
                 completion_tokens: output,
@@ -180,36 +182,25 @@ fn demand(snapshot: &Snapshot, ctx: &RequestCtx, plan: &Plan<'_>, job: &Job<'_>)
     }
 }
 
-/// Settles the request's reservation (if any) with its real usage and cost, off the request
-/// path; budget thresholds crossed fire alerts (once across all instances).
-pub fn settle(state: &Arc<GatewayState>, ctx: &mut RequestCtx, cost_micros: Option<u64>) {
-    let Some(admitted) = ctx.admitted.take() else {
-        return;
-    };
-    let tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens;
-    let cost = if ctx.served {
-        cost_micros.unwrap_or(0)
-    } else {
-        0
-    };
-    let state = state.clone();
-    tokio::spawn(async move {
-        let now = SystemTime::now();
-        match state
-            .quota
-            .settle(admitted.reservation, tokens, cost, now)
-            .await
-        {
-            Ok(crossings) => super::alerting::crossings(&state, crossings).await,
-            Err(e) => {
-                METRICS
-                    .quota_store_errors
-                    .with_label_values(&["settle"])
-                    .inc();
-                log_store_error(&e);
-            }
+/// Settles one reservation with the request's real tokens and cost; budget thresholds
+/// crossed fire alerts (once across all instances). Runs off the request path
+/// ([`crate::proxy::observe::settle`]).
+pub async fn settle(state: &GatewayState, admitted: Admitted, tokens: u64, cost_micros: u64) {
+    let now = SystemTime::now();
+    match state
+        .quota
+        .settle(admitted.reservation, tokens, cost_micros, now)
+        .await
+    {
+        Ok(crossings) => alerting::crossings(state, crossings).await,
+        Err(e) => {
+            METRICS
+                .quota_store_errors
+                .with_label_values(&["settle"])
+                .inc();
+            log_store_error(&e);
         }
-    });
+    }
 }
 
 /// The client-facing error of a denial (OpenAI-shaped, naming the limit).

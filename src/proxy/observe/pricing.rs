@@ -6,12 +6,12 @@
 //! with prices; otherwise it is *unpriced*: counted in `switchyard_unpriced_requests_total`,
 //! logged with `"priced": false`, and never treated as free.
 
-use super::Snapshot;
-use super::ctx::RequestCtx;
 use crate::catalog::Prices;
 use crate::catalog::cost::usd;
 use crate::config::ProviderSettings;
 use crate::metrics::METRICS;
+use crate::proxy::Snapshot;
+use crate::proxy::ctx::RequestCtx;
 use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -20,16 +20,7 @@ use std::sync::LazyLock;
 /// endless `provider/model` names cannot grow memory past this.
 const MAX_WARNED: usize = 4096;
 
-/// How a served request was priced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Charge {
-    /// Cost in micro-dollars.
-    Priced(u64),
-    /// The model has no known prices.
-    UnknownModel,
-    /// The provider reported no usage (cut stream, or a provider that omits it).
-    NoUsage,
-}
+pub use crate::summary::Charge;
 
 /// What `model` at `provider` costs: the provider's `prices:` if set, else the catalog entry.
 pub fn prices(snapshot: &Snapshot, provider: &ProviderSettings, model: &str) -> Option<Prices> {
@@ -62,28 +53,26 @@ pub fn charge(snapshot: &Snapshot, ctx: &RequestCtx) -> Option<Charge> {
 
 /// Cost in micro-dollars, when known.
 pub fn cost_micros(snapshot: &Snapshot, ctx: &RequestCtx) -> Option<u64> {
-    match charge(snapshot, ctx)? {
-        Charge::Priced(c) => Some(c),
-        Charge::UnknownModel | Charge::NoUsage => None,
-    }
+    charge(snapshot, ctx)?.micros()
 }
 
-/// Metrics (and the once-per-model warning) for a finished request; `None` when no provider
-/// answer was served. `provider` and `model` are the metric label values.
-pub fn observe(ctx: &RequestCtx, provider: &str, model: &str) -> Option<Charge> {
-    if !ctx.served {
-        return None;
-    }
-    let snapshot = ctx.snapshot.as_deref()?;
-    let charge = match ctx.cost_micros {
-        Some(c) => Charge::Priced(c),
-        None => charge(snapshot, ctx)?,
+/// The charge of a finished request, with its metrics (and the once-per-model warning).
+/// `provider` and `model` are the metric label values.
+pub fn observe(ctx: &RequestCtx, provider: &str, model: &str) -> Charge {
+    let charge = match (ctx.served, ctx.cost_micros, ctx.snapshot.as_deref()) {
+        (false, ..) | (true, None, None) => return Charge::NotServed,
+        (true, Some(c), _) => Charge::Priced(c),
+        (true, None, Some(snapshot)) => match charge(snapshot, ctx) {
+            Some(c) => c,
+            None => return Charge::NotServed,
+        },
     };
     match charge {
         Charge::Priced(c) => METRICS
             .cost_usd
             .with_label_values(&[provider, model])
             .inc_by(usd(c)),
+        Charge::NotServed => {}
         Charge::UnknownModel | Charge::NoUsage => {
             METRICS
                 .unpriced_requests
@@ -94,7 +83,7 @@ pub fn observe(ctx: &RequestCtx, provider: &str, model: &str) -> Option<Charge> 
             }
         }
     }
-    Some(charge)
+    charge
 }
 
 static WARNED: LazyLock<Mutex<HashSet<(String, String)>>> =

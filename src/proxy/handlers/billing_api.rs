@@ -2,12 +2,12 @@
 //! counters, remaining rate and budget) and `GET /v1/usage` (spend and tokens by day and
 //! model from the ledger; JSON, or CSV with `?format=csv`).
 
-use super::ctx::RequestCtx;
-use super::{Fail, GatewayState, respond};
 use crate::billing::key_info::{KeyInfoInput, KeyUsageNow};
 use crate::error::GatewayError;
 use crate::ledger::query::Spend;
 use crate::metrics::METRICS;
+use crate::proxy::ctx::RequestCtx;
+use crate::proxy::{Fail, GatewayState, respond};
 use crate::quota::{Scope, ScopeKind};
 use pingora::proxy::Session;
 use std::time::SystemTime;

@@ -2,11 +2,10 @@
 //! one `record_*` per admitted attempt), Retry-After windows, per-target metrics and the
 //! access log's `tried` list.
 
-use super::ctx::RequestCtx;
-use super::upstream::Outcome;
 use crate::metrics::{METRICS, model_label};
-use crate::routing::classify;
-use crate::routing::health::{BreakerState, DenyReason, FailureKind, TargetHealth};
+use crate::proxy::ctx::RequestCtx;
+use crate::proxy::upstream::AttemptFailure;
+use crate::routing::health::{BreakerState, DenyReason, TargetHealth};
 use std::time::{Duration, Instant};
 
 /// Label values of one target.
@@ -48,43 +47,36 @@ pub fn skip_label(reason: DenyReason) -> &'static str {
     }
 }
 
-/// What an attempt's outcome means for the target's health. Returns the failure kind (for
-/// deciding whether re-trying the same target can help).
+/// What a sent attempt's outcome (`None`: success) means for the target's health, its
+/// Retry-After window, the per-provider and per-target metrics and `ctx.tried`.
 pub fn record(
     ctx: &mut RequestCtx,
     l: &TargetLabels<'_>,
     health: Option<&TargetHealth>,
     admitted: bool,
-    outcome: &Outcome,
+    failure: Option<&AttemptFailure>,
     ttfb: Duration,
-) -> Option<FailureKind> {
+) {
     let now = Instant::now();
-    let (label, kind) = match outcome {
-        Outcome::Complete { .. } | Outcome::Stream(_) => {
-            if let (Some(h), true) = (health, admitted) {
+    let verdict_on = health.filter(|_| admitted);
+    let label = match failure {
+        None => {
+            if let Some(h) = verdict_on {
                 h.record_success(now, ttfb);
             }
-            ("ok", None)
+            "ok"
         }
-        Outcome::Failed {
-            label,
-            error,
-            retry_after,
-            ..
-        } => {
-            let kind = classify::failure_kind(label, error.status);
-            if let (Some(h), true) = (health, admitted) {
+        Some(f) => {
+            let kind = f.kind();
+            if let Some(h) = verdict_on {
                 match kind {
                     Some(k) => h.record_failure(now, k),
                     None => h.record_abandoned(now),
                 }
             }
-            // 429, 503 and 529 (mapped to 503) with the provider's own Retry-After: no
-            // request reaches the target inside the window.
-            let overloaded =
-                *label == "status_429" || (*label == "status_5xx" && error.status == 503);
-            if let (Some(h), Some(secs), true) = (health, retry_after, overloaded) {
-                h.retry_after(now, Duration::from_secs(*secs));
+            // No request reaches the target inside the provider's own window.
+            if let (Some(h), Some(window)) = (health, f.retry_after()) {
+                h.retry_after(now, window);
             }
             if let Some(k) = kind {
                 METRICS
@@ -92,9 +84,13 @@ pub fn record(
                     .with_label_values(&l.values(k.as_str()))
                     .inc();
             }
-            (*label, kind)
+            f.label()
         }
     };
+    METRICS
+        .upstream_attempts
+        .with_label_values(&[l.provider, label])
+        .inc();
     METRICS
         .target_attempts
         .with_label_values(&l.values(label))
@@ -104,7 +100,6 @@ pub fn record(
     if let Some(h) = health {
         gauges(l, h);
     }
-    kind
 }
 
 /// An admitted attempt that was never sent (budget, deadline, client gone): frees its slot.

@@ -2,8 +2,8 @@
 //! threshold (`alerts.thresholds`, default 50/80/100 %) queues one webhook call. "Once" holds
 //! across instances: the counter store's `claim_once` flag decides who sends it.
 
-use super::GatewayState;
 use crate::alerts::{Budget, BudgetAlert, Scope};
+use crate::proxy::GatewayState;
 use crate::quota::{BudgetCrossing, Period, ScopeKind};
 use std::time::{Duration, SystemTime};
 

@@ -4,10 +4,13 @@
 //! `o200k_base`) only when a rule reads it or the cheap bound (body bytes / 2) could exceed
 //! some target's context window.
 
-use super::ctx::RequestCtx;
-use super::{GatewayState, Snapshot};
+pub mod attempts;
+pub mod verdict;
+
 use crate::error::GatewayError;
 use crate::metrics::{METRICS, model_label};
+use crate::proxy::ctx::RequestCtx;
+use crate::proxy::{GatewayState, Snapshot};
 use crate::routing::{Plan, PlanInput, PromptTokens};
 use crate::translate::request::ChatRequest;
 use http::HeaderMap;
@@ -123,7 +126,7 @@ fn note_skips(snapshot: &Snapshot, ctx: &mut RequestCtx, plan: &Plan<'_>) {
     let health = plan
         .skipped_health
         .iter()
-        .map(|(p, m, reason)| (*p, *m, super::verdict::skip_label(*reason)));
+        .map(|(p, m, reason)| (*p, *m, verdict::skip_label(*reason)));
     for (p, m, outcome) in context.chain(health) {
         let name = snapshot.config.providers[p].name.as_str();
         METRICS

@@ -1,0 +1,141 @@
+//! Forwarding a planned request: admission, then the attempt loop — [`Attempts`] offers
+//! targets, [`Attempt`] tries one, the first that produces something safe to send commits and
+//! is relayed; everything that fails before that fails over.
+
+use super::ctx::RequestCtx;
+use super::job::Job;
+use super::peer::attempts::{Admit, Attempts, Candidate};
+use super::upstream::{Attempt, AttemptFailure, Outcome};
+use super::{Fail, GatewayState, Snapshot, relay};
+use crate::error::{ErrorKind, GatewayError};
+use crate::metrics::{METRICS, model_label};
+use crate::providers::TranslateCtx;
+use crate::routing::Plan;
+use crate::translate::unix_now;
+use pingora::proxy::Session;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Admits the request against its limits, then tries the plan's targets until one commits.
+pub async fn run(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    plan: &Plan<'_>,
+    job: &Job<'_>,
+    include_usage: bool,
+) -> Result<(), Fail> {
+    ctx.route = plan.route.map(str::to_string);
+    super::admit::admit(state, snapshot, ctx, plan, job).await?;
+    let request_id = ctx.request_id.clone();
+    let translate = TranslateCtx {
+        provider: "",
+        request_id: &request_id,
+        created: unix_now(),
+        include_usage,
+    };
+    let mut attempts = Attempts::new(state, snapshot, plan, ctx.start);
+    let mut last: Option<AttemptFailure> = None;
+    while let Some(candidate) = attempts.next(ctx) {
+        // A request the provider's translator refuses is the client's error: no failover.
+        let request = job.build(candidate.provider, candidate.model())?;
+        let ticket = match attempts.admit(&candidate, ctx, session).await? {
+            Admit::Go(t) => t,
+            Admit::Skip => continue,
+            Admit::Stop => break,
+        };
+        let attempt_ctx = TranslateCtx {
+            provider: &candidate.provider.name,
+            ..translate.clone()
+        };
+        let attempt = Attempt {
+            connector: &state.connector,
+            snapshot,
+            provider_id: candidate.target.provider,
+            provider: candidate.provider,
+            model: candidate.model(),
+            request: &request,
+            job,
+            deadline: attempts.deadline(),
+            first_byte: candidate
+                .target
+                .max_latency
+                .unwrap_or(candidate.provider.timeouts.first_byte),
+            translate: &attempt_ctx,
+        };
+        let started = Instant::now();
+        // A client that hangs up stops the attempt, so nobody pays for an unread answer.
+        let outcome = tokio::select! {
+            outcome = attempt.run() => outcome,
+            gone = super::client_gone(session) => {
+                ctx.upstream_time += started.elapsed();
+                ticket.abandon();
+                METRICS.upstream_attempts.with_label_values(&[ticket.provider(), "client_gone"]).inc();
+                return Err(Fail::Downstream(gone));
+            }
+        };
+        let ttfb = started.elapsed();
+        ctx.upstream_time += ttfb;
+        let failure = match outcome {
+            Outcome::Failed(f) => f,
+            committed => {
+                attempts.record(ctx, ticket, None, ttfb);
+                return commit(state, snapshot, session, ctx, &candidate, committed).await;
+            }
+        };
+        attempts.record(ctx, ticket, Some(&failure), ttfb);
+        log::info!(
+            "request {}: attempt {} at {} ({}) failed: {}",
+            ctx.request_id,
+            ctx.attempts,
+            candidate.provider.name,
+            model_label(candidate.model()),
+            failure.error()
+        );
+        if !failure.fails_over() {
+            return Err(Fail::Respond(failure.into_error()));
+        }
+        last = Some(failure);
+    }
+    Err(Fail::Respond(
+        last.map_or_else(no_provider, AttemptFailure::into_error),
+    ))
+}
+
+/// Sends a committed answer to the client.
+async fn commit(
+    state: &GatewayState,
+    snapshot: &Snapshot,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    candidate: &Candidate<'_>,
+    outcome: Outcome,
+) -> Result<(), Fail> {
+    ctx.served = true;
+    if ctx.attempts > 1 {
+        METRICS.failovers.inc();
+    }
+    match outcome {
+        Outcome::Complete { body, usage } => {
+            ctx.usage = usage;
+            ctx.cost_micros = super::observe::pricing::cost_micros(snapshot, ctx);
+            relay::complete(session, ctx, body).await
+        }
+        Outcome::Stream(open) => {
+            let idle = candidate.provider.timeouts.stream_idle;
+            relay::stream(session, ctx, &state.connector, open, idle).await
+        }
+        Outcome::Failed(f) => Err(Fail::Respond(f.into_error())),
+    }
+}
+
+/// Nothing could be tried before the deadline.
+fn no_provider() -> GatewayError {
+    GatewayError::new(
+        503,
+        ErrorKind::NoProvider,
+        "no provider could take the request before the deadline",
+    )
+    .with_retry_after(Some(1))
+}

@@ -1,0 +1,92 @@
+//! The endpoints: path and method dispatch, authentication, then the endpoint's handler.
+//! Model endpoints (chat completions, embeddings, Messages) read the body, plan and forward;
+//! the others answer from local state.
+
+pub mod billing_api;
+pub mod chat;
+pub mod models;
+
+use super::ctx::{Endpoint, RequestCtx};
+use super::{Fail, GatewayState, Snapshot, respond};
+use crate::error::{ErrorKind, GatewayError};
+use bytes::Bytes;
+use pingora::proxy::Session;
+use std::sync::Arc;
+
+/// Dispatches by path and method.
+pub async fn handle(
+    state: &GatewayState,
+    snapshot: &Arc<Snapshot>,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), Fail> {
+    let method = session.req_header().method.clone();
+    let path = session
+        .req_header()
+        .uri
+        .path()
+        .trim_end_matches('/')
+        .to_string();
+    let (endpoint, allowed): (Endpoint, &[http::Method]) = match path.as_str() {
+        "/healthz" | "/health" => (Endpoint::Health, &[http::Method::GET, http::Method::HEAD]),
+        "/v1/models" => (Endpoint::Models, &[http::Method::GET]),
+        p if p.starts_with("/v1/models/") => (Endpoint::Models, &[http::Method::GET]),
+        "/v1/chat/completions" | "/chat/completions" => {
+            (Endpoint::ChatCompletions, &[http::Method::POST])
+        }
+        "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, &[http::Method::POST]),
+        "/v1/messages" => (Endpoint::Messages, &[http::Method::POST]),
+        "/v1/messages/count_tokens" => (Endpoint::CountTokens, &[http::Method::POST]),
+        "/v1/key/info" | "/key/info" => (Endpoint::KeyInfo, &[http::Method::GET]),
+        "/v1/usage" | "/usage" => (Endpoint::Usage, &[http::Method::GET]),
+        _ => {
+            ctx.body_consumed = session.as_downstream_mut().is_body_empty();
+            return Err(Fail::Respond(GatewayError::new(
+                404,
+                ErrorKind::NotFound,
+                format!("Invalid URL ({method} {path})"),
+            )));
+        }
+    };
+    ctx.endpoint = endpoint;
+    ctx.body_consumed = !endpoint.reads_body() || session.as_downstream_mut().is_body_empty();
+    if !allowed.contains(&method) {
+        let allow = allowed
+            .iter()
+            .map(http::Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let err = GatewayError::new(
+            405,
+            ErrorKind::MethodNotAllowed,
+            format!("Method {method} is not allowed for {path}; use {allow}."),
+        );
+        ctx.error = Some(err.kind);
+        let (status, body) = respond::error_body(ctx, &err);
+        return respond::json(session, ctx, status, body, &[("allow", allow)])
+            .await
+            .map_err(Fail::Downstream);
+    }
+    if endpoint == Endpoint::Health {
+        return respond::json(
+            session,
+            ctx,
+            200,
+            Bytes::from_static(b"{\"status\":\"ok\"}"),
+            &[],
+        )
+        .await
+        .map_err(Fail::Downstream);
+    }
+    ctx.principal = Some(state.keys.authenticate(session.req_header())?);
+    match endpoint {
+        Endpoint::Models => models::list(snapshot, session, ctx, &path).await,
+        Endpoint::ChatCompletions => chat::chat(state, snapshot, session, ctx).await,
+        Endpoint::Embeddings => chat::embeddings(state, snapshot, session, ctx).await,
+        Endpoint::Messages => crate::inbound::messages(state, snapshot, session, ctx).await,
+        Endpoint::CountTokens => crate::inbound::count_tokens(state, snapshot, session, ctx).await,
+        Endpoint::KeyInfo => billing_api::key_info(state, session, ctx).await,
+        Endpoint::Usage => billing_api::usage(state, session, ctx).await,
+        Endpoint::Health | Endpoint::Unknown => Ok(()),
+    }
+}

@@ -1,0 +1,107 @@
+//! [`Job`]: what is asked of the providers, built into each target's native request and
+//! decoded back, whatever client API asked.
+
+use crate::config::ProviderSettings;
+use crate::error::GatewayError;
+use crate::providers::{self, DecodedResponse, TranslateCtx, UpstreamRequest};
+use crate::translate::embeddings::EmbeddingsRequest;
+use crate::translate::request::ChatRequest;
+
+/// What is asked of the providers: one request, built per target.
+pub enum Job<'a> {
+    Chat {
+        req: &'a ChatRequest<'a>,
+        raw: &'a [u8],
+    },
+    Embeddings {
+        req: &'a EmbeddingsRequest<'a>,
+        raw: &'a [u8],
+    },
+    /// An Anthropic Messages request (passed through or translated per target kind).
+    Messages(&'a crate::inbound::MessagesJob<'a>),
+}
+
+/// What admission needs to know about a request's size.
+#[derive(Debug, Clone, Copy)]
+pub struct DemandHint {
+    pub body_len: usize,
+    /// The request's output cap, if it set one.
+    pub max_output: Option<u64>,
+    /// The request produces output tokens (not embeddings, not token counting).
+    pub generates: bool,
+}
+
+impl Job<'_> {
+    /// Size facts for admission.
+    pub fn demand_hint(&self) -> DemandHint {
+        match self {
+            Job::Chat { req, raw } => DemandHint {
+                body_len: raw.len(),
+                max_output: req.max_output_tokens(),
+                generates: true,
+            },
+            Job::Embeddings { raw, .. } => DemandHint {
+                body_len: raw.len(),
+                max_output: None,
+                generates: false,
+            },
+            Job::Messages(m) => DemandHint {
+                body_len: m.raw.len(),
+                max_output: m.max_tokens,
+                generates: m.op == crate::inbound::Op::Create,
+            },
+        }
+    }
+
+    /// The native request for `model` at `provider`.
+    pub fn build(
+        &self,
+        provider: &ProviderSettings,
+        model: &str,
+    ) -> Result<UpstreamRequest, GatewayError> {
+        match self {
+            Job::Chat { req, raw } => providers::build_request(provider, req, raw, model),
+            Job::Embeddings { req, raw } => providers::embeddings::build(provider, req, raw, model),
+            Job::Messages(m) => m.build(provider, model),
+        }
+    }
+
+    /// The client asked for a stream.
+    pub fn stream(&self) -> bool {
+        match self {
+            Job::Chat { req, .. } => req.is_stream(),
+            Job::Embeddings { .. } => false,
+            Job::Messages(m) => m.stream(),
+        }
+    }
+
+    /// Decodes a successful non-streaming answer.
+    pub fn decode(
+        &self,
+        provider: &ProviderSettings,
+        body: &[u8],
+        translate: &TranslateCtx<'_>,
+        model: &str,
+    ) -> Result<DecodedResponse, GatewayError> {
+        match self {
+            Job::Chat { .. } => providers::decode_response(provider.kind, body, translate, model),
+            Job::Embeddings { req, .. } => {
+                providers::embeddings::decode(provider, body, req, model)
+            }
+            Job::Messages(m) => m.decode(provider, body, translate, model),
+        }
+    }
+
+    /// The stream translator for an answer from a provider of `kind`.
+    pub fn stream_translator(
+        &self,
+        kind: crate::config::ProviderKind,
+        translate: &TranslateCtx<'_>,
+        model: &str,
+    ) -> providers::StreamTranslator {
+        match self {
+            Job::Messages(m) => m.stream_translator(kind, translate, model),
+            _ => providers::StreamTranslator::new(kind, translate, model),
+        }
+    }
+}
