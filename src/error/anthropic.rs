@@ -1,7 +1,8 @@
 //! The Anthropic rendering of [`GatewayError`], used on the Anthropic Messages endpoints
 //! (`/v1/messages`, `/v1/messages/count_tokens`).
 //!
-//! Body: `{"type":"error","error":{"type","message"},"request_id"}` (wire-formats.md §2.6).
+//! Body: `{"type":"error","error":{"type","message"},"request_id"}`
+//! (docs/wire/anthropic.md §5, §6.3).
 //! Status: the gateway's own status, except that every overload (`Overloaded`, `NoProvider`)
 //! is Anthropic's 529 `overloaded_error`: Anthropic clients (the SDKs, Claude Code) treat 529
 //! as "retry later" and show it as an overload, while a 503 would surface as a generic

@@ -2,7 +2,7 @@
 //! ([`MessagesRequest`]: model and its byte span, `stream`, required fields checked), and its
 //! translation into an OpenAI chat request for non-Anthropic targets ([`to_openai`]).
 //!
-//! Translation rules (wire-formats.md §9, read right to left):
+//! Translation rules (docs/wire/mapping.md §9.1):
 //! * `system` (string or text blocks) → one leading `system` message (blocks joined by a
 //!   blank line);
 //! * user `text`/`image` blocks → content parts (`base64` → `data:` URL, `url` → the URL);

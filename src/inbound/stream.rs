@@ -1,4 +1,4 @@
-//! OpenAI chat chunks → Anthropic Messages events (the mirror image of wire-formats.md §10).
+//! OpenAI chat chunks → Anthropic Messages events (docs/wire/streaming.md §9).
 //!
 //! Every non-Anthropic provider's stream is first translated to OpenAI chunks by its own
 //! [`StreamTranslator`]; [`ToAnthropic`] feeds that output through [`ChunkMachine`]:

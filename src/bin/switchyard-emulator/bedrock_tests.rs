@@ -22,7 +22,7 @@ fn routes_and_model_ids() {
     assert_eq!(decode_segment("a%2"), None);
 }
 
-/// The request sigv4_demo.py signs (and botocore verifies) in shared/design/verify/.
+/// The request of the botocore-checked ConverseStream reference vector (docs/wire/bedrock.md §6.3).
 fn demo_request(auth: &str) -> RequestHeader {
     let mut h = RequestHeader::build(
         "POST",

@@ -16,7 +16,7 @@ fn refused(body: &Value) -> GatewayError {
     to_openai(&req).unwrap_err()
 }
 
-/// The wire-formats.md §2.3 example (tool round trip with image) in OpenAI form.
+/// The docs/wire/anthropic.md §2.3 example (tool round trip with image) in OpenAI form.
 #[test]
 fn tool_round_trip_with_image() {
     let v = translate(&json!({

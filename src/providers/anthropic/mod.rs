@@ -2,7 +2,8 @@
 //!
 //! [`request`] translates OpenAI chat requests into Messages requests, [`response`] translates
 //! message objects back, [`stream`] runs the `message_start … message_stop` event state machine.
-//! Mapping rules follow shared/design/wire-formats.md §9–§11.
+//! Wire format: docs/wire/anthropic.md; mapping rules: docs/wire/mapping.md,
+//! docs/wire/edge-cases.md.
 
 pub(crate) mod request;
 mod response;

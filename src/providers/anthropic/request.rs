@@ -1,9 +1,9 @@
 //! OpenAI chat request → Anthropic Messages request.
 //!
-//! Rules (wire-formats.md §9, §11): system/developer messages anywhere become the top-level
-//! `system`; consecutive same-role turns merge; `tool` messages become `tool_result` blocks at
-//! the start of the next user turn; tool-call arguments (JSON strings) become `input` objects;
-//! `max_tokens` is always sent; temperature above Anthropic's 1.0 is clamped.
+//! Rules (docs/wire/mapping.md, docs/wire/edge-cases.md): system/developer messages anywhere become
+//! the top-level `system`; consecutive same-role turns merge; `tool` messages become `tool_result`
+//! blocks at the start of the next user turn; tool-call arguments (JSON strings) become `input`
+//! objects; `max_tokens` is always sent; temperature above Anthropic's 1.0 is clamped.
 
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;

@@ -1,4 +1,5 @@
-//! Anthropic Messages stream → OpenAI chunks (wire-formats.md §10).
+//! Anthropic Messages stream → OpenAI chunks (docs/wire/anthropic.md §4,
+//! docs/wire/streaming.md §3).
 //!
 //! `message_start` → role chunk; `content_block_start` of a `tool_use` → the tool call's first
 //! fragment (index, id, name); `text_delta` → content; `input_json_delta` → argument fragments;

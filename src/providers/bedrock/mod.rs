@@ -4,7 +4,8 @@
 //!
 //! [`request`] builds Converse bodies, [`response`] decodes them, [`stream`] decodes event-stream
 //! frames and translates the events, [`embed`] speaks Titan and Cohere embeddings, [`sign`]
-//! signs. Mapping rules follow shared/design/wire-formats.md §4, §9–§11.
+//! signs. Wire format: docs/wire/bedrock.md; mapping rules: docs/wire/mapping.md,
+//! docs/wire/edge-cases.md.
 
 pub mod embed;
 mod request;
@@ -91,7 +92,7 @@ pub(crate) fn signed_request_at(
     })
 }
 
-/// Bedrock `stopReason` → OpenAI `finish_reason` (§9.6).
+/// Bedrock `stopReason` → OpenAI `finish_reason` (docs/wire/mapping.md §6).
 pub(crate) fn finish_reason(stop_reason: Option<&str>, has_tool_calls: bool) -> FinishReason {
     match stop_reason {
         Some("max_tokens" | "model_context_window_exceeded") => FinishReason::Length,

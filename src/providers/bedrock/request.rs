@@ -1,4 +1,5 @@
-//! OpenAI chat request → Bedrock Converse request (wire-formats.md §4.2, §9, §11).
+//! OpenAI chat request → Bedrock Converse request (docs/wire/bedrock.md §2, docs/wire/mapping.md,
+//! docs/wire/edge-cases.md §8).
 //!
 //! System/developer messages become `system: [{text}]`; consecutive same-role turns merge;
 //! `tool` messages become `toolResult` blocks leading the next user turn; images must be

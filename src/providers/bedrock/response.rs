@@ -1,4 +1,4 @@
-//! Bedrock `ConverseResponse` → OpenAI `chat.completion` (wire-formats.md §4.3).
+//! Bedrock `ConverseResponse` → OpenAI `chat.completion` (docs/wire/bedrock.md §3).
 
 use super::{UsageWire, finish_reason};
 use crate::error::GatewayError;

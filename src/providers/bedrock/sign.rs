@@ -1,4 +1,4 @@
-//! SigV4 request signing for Bedrock Runtime (wire-formats.md §4.6), done by the `aws-sigv4`
+//! SigV4 request signing for Bedrock Runtime (docs/wire/bedrock.md §6), done by the `aws-sigv4`
 //! crate: signing name `bedrock` (the host is `bedrock-runtime.<region>`), the SHA-256 of the
 //! exact body bytes, `x-amz-date`, `x-amz-security-token` for temporary credentials, and the
 //! double-encoded canonical URI of non-S3 services (`%3A` on the wire is signed as `%253A`).

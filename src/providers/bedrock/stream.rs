@@ -1,4 +1,5 @@
-//! Bedrock ConverseStream → OpenAI chunks (wire-formats.md §4.4, §4.5, §10).
+//! Bedrock ConverseStream → OpenAI chunks (docs/wire/bedrock.md §4–§5,
+//! docs/wire/streaming.md §5).
 //!
 //! The body is a binary `application/vnd.amazon.eventstream`: frames are cut from a byte
 //! buffer independently of how the body arrives (prelude CRC checked as soon as 12 bytes are

@@ -36,7 +36,7 @@ fn decode_converse_response() {
     assert!(decode_response(b"{\"nope\":1}", &ctx(false), "m").is_err());
 }
 
-/// Every stop reason of §9.6.
+/// Every stop reason of docs/wire/mapping.md §6.
 #[test]
 fn stop_reasons() {
     use crate::translate::FinishReason as F;

@@ -2,9 +2,9 @@
 //! embeddings (`POST {base}/v2/embed`).
 //!
 //! [`request`] translates OpenAI chat requests, [`response`] translates the chat response back,
-//! [`stream`] runs the `message-start … message-end` event state machine. Mapping rules follow
-//! shared/design/wire-formats.md §7, §9–§11. `tool_plan` (the model's plan before calling
-//! tools) is exposed as `reasoning_content` and sent back as `tool_plan` with the calls.
+//! [`stream`] runs the `message-start … message-end` event state machine. Wire format:
+//! docs/wire/cohere.md; mapping rules: docs/wire/mapping.md. `tool_plan` (the model's plan before
+//! calling tools) is exposed as `reasoning_content` and sent back as `tool_plan` with the calls.
 
 mod embed;
 mod request;

@@ -1,10 +1,11 @@
 //! OpenAI chat request → Cohere v2 chat request.
 //!
-//! Rules (wire-formats.md §7, §9): messages keep their order and roles (developer becomes
-//! system); user content stays a string or becomes text/image_url parts; assistant tool calls
-//! keep OpenAI's shape (string arguments) and the assistant's `reasoning_content` travels back
-//! as `tool_plan`; tool results are `tool` messages with their `tool_call_id`. Sampling maps
-//! to `p` (clamped to Cohere's 0.01–0.99) and penalties (clamped to 0–1).
+//! Rules (docs/wire/cohere.md §2, docs/wire/mapping.md): messages keep their order and roles
+//! (developer becomes system); user content stays a string or becomes text/image_url parts;
+//! assistant tool calls keep OpenAI's shape (string arguments) and the assistant's
+//! `reasoning_content` travels back as `tool_plan`; tool results are `tool` messages with their
+//! `tool_call_id`. Sampling maps to `p` (clamped to Cohere's 0.01–0.99) and penalties
+//! (clamped to 0–1).
 
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;

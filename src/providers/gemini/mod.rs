@@ -5,7 +5,7 @@
 //! translates `GenerateContentResponse`s back, [`stream`] runs the SSE state machine, [`embed`]
 //! does embeddings, [`ids`] carries thought signatures through OpenAI tool-call ids and
 //! [`schema`] reduces JSON Schema to the OpenAPI subset Gemini accepts.
-//! Mapping rules follow shared/design/wire-formats.md §3, §9–§11.
+//! Wire format: docs/wire/gemini.md; mapping rules: docs/wire/mapping.md, docs/wire/edge-cases.md.
 
 pub mod embed;
 mod ids;
@@ -59,8 +59,8 @@ pub(crate) fn method_path(prefix: &str, model: &str, method: &str) -> String {
     out
 }
 
-/// Gemini `finishReason` → OpenAI `finish_reason` (§9.6). Function calls come back with
-/// `STOP`, so their presence decides `tool_calls`.
+/// Gemini `finishReason` → OpenAI `finish_reason` (docs/wire/mapping.md §6). Function calls come
+/// back with `STOP`, so their presence decides `tool_calls`.
 pub(crate) fn finish_reason(reason: Option<&str>, has_tool_calls: bool) -> FinishReason {
     match reason {
         Some("MAX_TOKENS") => FinishReason::Length,

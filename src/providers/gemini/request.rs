@@ -1,6 +1,6 @@
 //! OpenAI chat request → Gemini `GenerateContentRequest`.
 //!
-//! Rules (wire-formats.md §3.2, §9, §11): system/developer messages anywhere become
+//! Rules (docs/wire/gemini.md §2, docs/wire/mapping.md): system/developer messages anywhere become
 //! `systemInstruction`; `user`/`assistant` become `user`/`model` contents, consecutive
 //! same-role turns merged and a leading `model` turn preceded by a placeholder user turn;
 //! `tool` messages become `functionResponse` parts (name recovered from the assistant call with

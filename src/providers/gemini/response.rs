@@ -1,4 +1,4 @@
-//! Gemini `GenerateContentResponse` → OpenAI `chat.completion` (wire-formats.md §3.3).
+//! Gemini `GenerateContentResponse` → OpenAI `chat.completion` (docs/wire/gemini.md §3).
 //!
 //! Only `candidates[0]` is read (the gateway does not send `candidateCount`). Text parts become
 //! `content`, `thought: true` parts `reasoning_content`, `functionCall` parts tool calls with

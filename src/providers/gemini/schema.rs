@@ -1,5 +1,5 @@
 //! JSON Schema → the OpenAPI-subset `Schema` Gemini's `parameters` and `responseSchema`
-//! accept (wire-formats.md §3.2, §11.18).
+//! accept (docs/wire/gemini.md §6, docs/wire/edge-cases.md §18).
 //!
 //! Gemini rejects unknown schema keywords with a 400 (`Unknown name "additionalProperties"`),
 //! so the schema is rebuilt from a whitelist: `type` becomes upper case (`["string","null"]`

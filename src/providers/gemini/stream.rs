@@ -1,4 +1,5 @@
-//! Gemini `streamGenerateContent?alt=sse` → OpenAI chunks (wire-formats.md §3.4, §10).
+//! Gemini `streamGenerateContent?alt=sse` → OpenAI chunks (docs/wire/gemini.md §4,
+//! docs/wire/streaming.md §4).
 //!
 //! Every event is a whole `GenerateContentResponse` carrying only new parts: text → content
 //! deltas, `thought: true` text → `reasoning_content`, each `functionCall` → one tool-call

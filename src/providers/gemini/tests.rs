@@ -53,7 +53,7 @@ fn decodes_response() {
     );
 }
 
-/// Finish reasons per §9.6.
+/// Finish reasons per docs/wire/mapping.md §6.
 #[test]
 fn finish_reasons() {
     use crate::translate::FinishReason as F;

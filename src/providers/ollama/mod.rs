@@ -2,9 +2,9 @@
 //! embeddings (`POST {base}/api/embed`).
 //!
 //! [`request`] translates OpenAI chat requests, [`response`] translates the final message
-//! object back, [`stream`] runs the NDJSON line state machine. Mapping rules follow
-//! shared/design/wire-formats.md §6, §9–§11. (Ollama's OpenAI-compatible `/v1` is served by the
-//! `openai` kind.)
+//! object back, [`stream`] runs the NDJSON line state machine. Wire format:
+//! docs/wire/ollama.md; mapping rules: docs/wire/mapping.md, docs/wire/edge-cases.md.
+//! (Ollama's OpenAI-compatible `/v1` is served by the `openai` kind.)
 
 mod embed;
 mod request;

@@ -1,9 +1,9 @@
 //! OpenAI chat request → Ollama `POST /api/chat` request.
 //!
-//! Rules (wire-formats.md §6.1, §9, §11): system/developer/user/assistant/tool messages keep
-//! their order with string content; images travel as bare base64 in `images` (data: URLs are
-//! decoded to their payload; Ollama cannot fetch URLs, so http(s) images are a 400 naming the
-//! part); assistant tool-call arguments become JSON objects; tool results carry the function
+//! Rules (docs/wire/ollama.md §2, docs/wire/mapping.md): system/developer/user/assistant/tool
+//! messages keep their order with string content; images travel as bare base64 in `images` (data:
+//! URLs are decoded to their payload; Ollama cannot fetch URLs, so http(s) images are a 400 naming
+//! the part); assistant tool-call arguments become JSON objects; tool results carry the function
 //! name recovered from the assistant call they answer; sampling parameters go in `options`;
 //! `stream` is always explicit because Ollama streams by default.
 

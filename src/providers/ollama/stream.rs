@@ -1,4 +1,4 @@
-//! Ollama NDJSON chat stream → OpenAI chunks (wire-formats.md §10).
+//! Ollama NDJSON chat stream → OpenAI chunks (docs/wire/ollama.md §4, docs/wire/streaming.md §6).
 //!
 //! Each line is a partial response object: `message.thinking` → `reasoning_content`,
 //! `message.content` → content, `message.tool_calls` (whole calls, object arguments) → one

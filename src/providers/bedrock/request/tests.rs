@@ -13,7 +13,7 @@ fn convert(body: Value) -> Result<Value, GatewayError> {
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 /// System prompts, images, merged turns, tool calls and results, tool choice and inference
-/// parameters map to the Converse shapes of wire-formats.md §4.2.
+/// parameters map to the Converse shapes of docs/wire/bedrock.md §2.
 #[test]
 fn full_conversation() {
     let tools = json!([{"type": "function", "function": {"name": "get_weather", "description": "Weather",

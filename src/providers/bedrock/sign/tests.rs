@@ -24,7 +24,7 @@ fn suite_time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_440_938_160)
 }
 
-/// AWS's published aws-sig-v4-test-suite case "get-vanilla".
+/// AWS's published aws-sig-v4-test-suite case "get-vanilla" (docs/wire/bedrock.md §6.2).
 #[test]
 fn aws_test_suite_get_vanilla() {
     let h = sign_request(
@@ -55,8 +55,8 @@ fn botocore_time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_736_942_400)
 }
 
-/// The whole build path (Converse body, encoded path, signed headers) reproduces the request
-/// shared/design/verify/sigv4_demo.py signs with botocore's SigV4Auth (wire-formats.md §4.6).
+/// The whole build path (Converse body, encoded path, signed headers) reproduces the
+/// botocore-checked ConverseStream reference vector of docs/wire/bedrock.md §6.3.
 #[test]
 fn converse_stream_request_matches_botocore() {
     let mut p = provider(ProviderKind::Bedrock);
@@ -99,7 +99,8 @@ fn converse_stream_request_matches_botocore() {
 }
 
 /// An ARN model id (`:` and `/` encoded once on the wire, twice in the canonical URI) with a
-/// session token, checked against botocore's SigV4Auth (same request, same frozen clock).
+/// session token: the second reference vector of docs/wire/bedrock.md §6.3, checked against
+/// botocore's SigV4Auth (same request, same frozen clock).
 #[test]
 fn arn_model_with_session_token_matches_botocore() {
     let mut p = provider(ProviderKind::Bedrock);
