@@ -5,6 +5,14 @@
 //! nothing is running. [`ShutdownWatcher`] watches the same shutdown signal, waits until the
 //! in-flight count reaches zero (or the grace period ends), flushes the access log and the usage
 //! ledger and exits, so `systemctl stop` takes as long as the last request needs and no longer.
+//! The same signal ends the old process of a zero-downtime upgrade (SIGQUIT: Pingora hands the
+//! listening sockets to the new process, waits 5 s, then starts this graceful shutdown).
+//!
+//! "Zero" must be final before the process exits. Right after the shutdown signal a keep-alive
+//! connection may still start one more request: Pingora closes idle keep-alive connections only
+//! once its accept loops have ended, and a request already received on a connection is served.
+//! So the count must still be zero [`SETTLE`] later, and again after the flush (which takes a
+//! while); otherwise the watcher waits again.
 
 use crate::access_log::AccessLog;
 use crate::ledger::Ledger;
@@ -15,6 +23,9 @@ use pingora::services::background::BackgroundService;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// How long the in-flight count must stay at zero before the process counts as drained.
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// Shared count of requests in flight.
 #[derive(Debug, Clone, Default)]
@@ -68,17 +79,36 @@ impl BackgroundService for ShutdownWatcher {
             self.in_flight.count(),
             self.grace
         );
-        while self.in_flight.count() > 0 && started.elapsed() < self.grace {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        loop {
+            self.drain(started).await;
+            self.access_log.flush(Duration::from_secs(2)).await;
+            self.ledger.flush(Duration::from_secs(10)).await;
+            self.audit.flush(Duration::from_secs(5)).await;
+            let left = self.in_flight.count();
+            if left == 0 {
+                break;
+            }
+            if started.elapsed() >= self.grace {
+                log::warn!("shutdown: grace period over with {left} request(s) still in flight");
+                break;
+            }
         }
-        let left = self.in_flight.count();
-        if left > 0 {
-            log::warn!("shutdown: grace period over with {left} request(s) still in flight");
-        }
-        self.access_log.flush(Duration::from_secs(2)).await;
-        self.ledger.flush(Duration::from_secs(10)).await;
-        self.audit.flush(Duration::from_secs(5)).await;
         log::info!("shutdown complete after {:?}", started.elapsed());
         std::process::exit(0);
+    }
+}
+
+impl ShutdownWatcher {
+    /// Returns once no request has been in flight for [`SETTLE`], or the grace period is over.
+    async fn drain(&self, started: Instant) {
+        while started.elapsed() < self.grace {
+            if self.in_flight.count() == 0 {
+                tokio::time::sleep(SETTLE).await;
+                if self.in_flight.count() == 0 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

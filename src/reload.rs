@@ -98,6 +98,12 @@ pub fn pin_restart_only(new: &mut ServerSettings, running: &ServerSettings) -> V
     keep("server.threads", &mut new.threads, &running.threads, c);
     keep("server.pid_file", &mut new.pid_file, &running.pid_file, c);
     keep(
+        "server.upgrade_sock",
+        &mut new.upgrade_sock,
+        &running.upgrade_sock,
+        c,
+    );
+    keep(
         "server.access_log",
         &mut new.access_log,
         &running.access_log,

@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 use pingora::connectors::ConnectorOptions;
 use pingora::connectors::http::Connector;
 use pingora::server::Server;
-use pingora::server::configuration::ServerConf;
+use pingora::server::configuration::{Opt, ServerConf};
 use pingora::services::background::background_service;
 use pingora::services::listening::Service;
 use std::path::Path;
@@ -32,6 +32,17 @@ impl std::fmt::Display for StartError {
     }
 }
 
+/// Where the listening sockets come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listeners {
+    /// Bind them: a normal start.
+    Bind,
+    /// Take them over from the running gateway (`switchyard --upgrade`): it sends every
+    /// listening socket (API and admin) over `server.upgrade_sock` once it gets SIGQUIT, then
+    /// drains and exits. Pingora waits about 6 s for them, then gives up (exit 1).
+    Upgrade,
+}
+
 /// Pingora's process settings derived from ours.
 fn server_conf(config: &Config) -> ServerConf {
     let s = &config.server;
@@ -41,6 +52,7 @@ fn server_conf(config: &Config) -> ServerConf {
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: s.upstream_keepalive_pool_size,
         pid_file: s.pid_file.clone(),
+        upgrade_sock: s.upgrade_sock.clone(),
         work_stealing: true,
         ..ServerConf::default()
     }
@@ -56,6 +68,23 @@ fn check_listeners(config: &Config) -> Result<(), StartError> {
             .map_err(|e| StartError(format!("{name}: cannot listen on {addr}: {e}")))?;
     }
     Ok(())
+}
+
+/// Checks that the upgrade socket can be created: Pingora panics when it cannot bind it.
+fn check_upgrade_sock(config: &Config) -> Result<(), StartError> {
+    let sock = Path::new(&config.server.upgrade_sock);
+    let dir = sock
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(StartError(format!(
+            "server.upgrade_sock: directory {} does not exist",
+            dir.display()
+        )))
+    }
 }
 
 /// The key directory under the HMAC secret: `admin.key_secret` when set (every instance
@@ -119,12 +148,30 @@ fn config_secrets(config: &Config) -> Vec<String> {
 }
 
 /// Builds the server with all services from `config`, loaded from `path` (watched for hot
-/// reload); call [`Server::run_forever`] on the result.
-pub fn build(config: Config, path: &Path) -> Result<Server, StartError> {
-    check_listeners(&config)?;
+/// reload); call [`Server::run_forever`] on the result. With [`Listeners::Upgrade`] this blocks
+/// until the running gateway has handed over its listening sockets.
+pub fn build(config: Config, path: &Path, listeners: Listeners) -> Result<Server, StartError> {
+    let upgrade = listeners == Listeners::Upgrade;
+    if upgrade {
+        // The old process still holds both listeners, so a test bind would fail.
+        check_upgrade_sock(&config)?;
+        log::info!(
+            "upgrade: waiting for the running gateway's listening sockets on {} (send it SIGQUIT)",
+            config.server.upgrade_sock
+        );
+    } else {
+        check_listeners(&config)?;
+    }
     let conf = server_conf(&config);
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let opt = Opt {
+        upgrade,
+        ..Opt::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
+    if upgrade {
+        log::info!("upgrade: listening sockets taken over");
+    }
     let config = Arc::new(config);
     let snapshot = build_snapshot(config.clone(), None);
     let (access_log, writer) = AccessLog::new(&config.server.access_log);

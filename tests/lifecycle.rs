@@ -68,6 +68,54 @@ fn invalid_config_names_the_field() {
     assert_eq!(code, Some(78), "{err}");
 }
 
+/// `switchyard check`: 0 and a short message for a valid file; 78 naming the field for an
+/// invalid one, before or after the subcommand's `--config`.
+#[test]
+fn check_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let file = path.to_str().unwrap();
+    let valid = "server: { upgrade_sock: /run/switchyard/upgrade.sock }\nkeys: [{name: k, key: abcdefghijk}]\n";
+    std::fs::write(&path, valid).unwrap();
+    for args in [["check", "--config", file], ["--config", file, "check"]] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(out.contains("is valid"), "{out}");
+    }
+    let long = format!("/{}", "s".repeat(120));
+    for (broken, field) in [
+        (
+            valid.replace("/run/switchyard/upgrade.sock", &long),
+            "server.upgrade_sock",
+        ),
+        (
+            valid.replace("upgrade_sock", "upgrade_socket"),
+            "upgrade_socket",
+        ),
+        (
+            valid.replace("key: abcdefghijk", "key: short"),
+            "keys[0].key",
+        ),
+    ] {
+        std::fs::write(&path, &broken).unwrap();
+        let (code, out, err) = run(&["check", "--config", file]);
+        assert_eq!(code, Some(78), "{broken}\n{out}{err}");
+        assert!(err.contains(field), "expected {field} in: {err}");
+        assert!(!out.contains("is valid"), "{out}");
+    }
+}
+
 /// The shipped config validates without any provider keys set.
 #[test]
 fn shipped_config_is_valid() {

@@ -62,6 +62,9 @@ pub struct ServerSettings {
     pub upstream_keepalive_pool_size: usize,
     pub health_check_interval: Duration,
     pub pid_file: String,
+    /// Unix socket of the listener hand-over (`server.upgrade_sock`); old and new process must
+    /// agree on it.
+    pub upgrade_sock: String,
     /// Timeouts of providers that set none of their own.
     pub default_timeouts: Timeouts,
     /// Breaker and latency thresholds of every target (`server.health`).

@@ -72,6 +72,9 @@ pub struct RawServer {
     pub health_check_interval: Option<Duration>,
     /// Where Pingora writes its pid file.
     pub pid_file: Option<String>,
+    /// Unix socket over which a running gateway hands its listening sockets to a new one
+    /// started with `--upgrade` (zero-downtime binary upgrade).
+    pub upgrade_sock: Option<String>,
     /// A model catalog file (`conf/models.json` format) replacing the built-in one.
     pub catalog: Option<String>,
     /// Passive health: circuit breaker and latency thresholds of every target.

@@ -493,3 +493,22 @@ fn routing_errors_are_named() {
     let e = err(&ROUTING.replace("    strategy: scored\n", ""));
     assert!(e.starts_with("routes[0].score_weights"), "{e}");
 }
+
+/// `server.upgrade_sock` defaults to a fixed path, takes any socket-sized path and names itself
+/// when it cannot be a Unix socket address.
+#[test]
+fn upgrade_sock() {
+    let keys = "keys: [{name: a, key: abcdefghij}]";
+    let c = load(keys).unwrap();
+    assert_eq!(c.server.upgrade_sock, "/tmp/switchyard-upgrade.sock");
+    let c = load(&format!(
+        "server: {{ upgrade_sock: /run/sy/up.sock }}\n{keys}"
+    ))
+    .unwrap();
+    assert_eq!(c.server.upgrade_sock, "/run/sy/up.sock");
+    let long = format!("/{}", "a".repeat(107));
+    for bad in ["\"\"", "/run/sy/", &long] {
+        let e = err(&format!("server: {{ upgrade_sock: {bad} }}\n{keys}"));
+        assert!(e.starts_with("server.upgrade_sock"), "{bad}: {e}");
+    }
+}

@@ -22,6 +22,10 @@ use std::time::Duration;
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9090";
 const DEFAULT_MAX_BODY: u64 = 32 * 1024 * 1024;
+/// Default `server.upgrade_sock`, next to the default pid file.
+pub const DEFAULT_UPGRADE_SOCK: &str = "/tmp/switchyard-upgrade.sock";
+/// Longest Unix socket path Linux accepts (`sun_path` is 108 bytes with its NUL).
+const MAX_SOCK_PATH: usize = 107;
 
 type VResult<T> = Result<T, ConfigError>;
 
@@ -214,6 +218,7 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
         pid_file: raw
             .pid_file
             .unwrap_or_else(|| "/tmp/switchyard.pid".to_string()),
+        upgrade_sock: upgrade_sock(raw.upgrade_sock)?,
         default_timeouts: Timeouts {
             connect: positive(
                 "server.connect_timeout",
@@ -234,6 +239,24 @@ fn server(raw: RawServer) -> VResult<ServerSettings> {
         health,
         retry,
     })
+}
+
+/// `server.upgrade_sock`: a path short enough for a Unix socket address.
+fn upgrade_sock(value: Option<String>) -> VResult<String> {
+    let path = value.unwrap_or_else(|| DEFAULT_UPGRADE_SOCK.to_string());
+    if path.is_empty() || path.ends_with('/') || path.contains('\0') {
+        return Err(ConfigError::new(
+            "server.upgrade_sock",
+            "must be a file path for a Unix socket",
+        ));
+    }
+    if path.len() > MAX_SOCK_PATH {
+        return Err(ConfigError::new(
+            "server.upgrade_sock",
+            format!("must be at most {MAX_SOCK_PATH} bytes long (a Unix socket address)"),
+        ));
+    }
+    Ok(path)
 }
 
 fn check_name(at: &str, name: &str) -> VResult<()> {

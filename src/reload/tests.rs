@@ -22,7 +22,7 @@ fn restart_only_settings_are_pinned_and_named() {
     let mut same = config(BASE, A).server;
     assert!(pin_restart_only(&mut same, &running).is_empty());
 
-    let changed = r#"listen: "127.0.0.1:8081", admin_listen: "127.0.0.1:9091", threads: 4, grace_period: 30s, access_log: "off", pid_file: /tmp/other.pid, upstream_keepalive_pool_size: 7, max_attempts: 5, request_timeout: 42s, ledger: "off", counters: "redis://127.0.0.1:6379""#;
+    let changed = r#"listen: "127.0.0.1:8081", admin_listen: "127.0.0.1:9091", threads: 4, grace_period: 30s, access_log: "off", pid_file: /tmp/other.pid, upgrade_sock: /tmp/other.sock, upstream_keepalive_pool_size: 7, max_attempts: 5, request_timeout: 42s, ledger: "off", counters: "redis://127.0.0.1:6379""#;
     let mut new = config(changed, A).server;
     let names = pin_restart_only(&mut new, &running);
     assert_eq!(
@@ -32,6 +32,7 @@ fn restart_only_settings_are_pinned_and_named() {
             "server.admin_listen",
             "server.threads",
             "server.pid_file",
+            "server.upgrade_sock",
             "server.access_log",
             "server.grace_period",
             "server.upstream_keepalive_pool_size",
@@ -44,6 +45,7 @@ fn restart_only_settings_are_pinned_and_named() {
     assert_eq!(new.admin_listen, running.admin_listen);
     assert_eq!(new.threads, 2);
     assert_eq!(new.pid_file, running.pid_file);
+    assert_eq!(new.upgrade_sock, running.upgrade_sock);
     assert_eq!(new.access_log, AccessLogTarget::Stdout);
     assert_eq!(new.grace_period, Duration::from_secs(10));
     assert_eq!(
