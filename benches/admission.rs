@@ -14,9 +14,9 @@ use pingora::http::RequestHeader;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use switchyard::auth::Principal;
 use switchyard::config::Config;
 use switchyard::keys::KeyDirectory;
+use switchyard::keys::Principal;
 use switchyard::quota::{CounterStore, Demand, LocalStore, Scope, ScopeKind};
 
 const KEY: &str = "sk-bench-0123456789abcdefghijklmnopqrstuvwxyz";

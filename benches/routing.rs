@@ -132,7 +132,7 @@ fn warm(config: &Config, health: &HealthRegistry, now: Instant) {
 
 fn routing(c: &mut Criterion) {
     let config = Arc::new(Config::from_yaml(CONFIG, &|_| None).expect("bench config loads"));
-    let router = Router::new(Arc::clone(&config));
+    let router = Router::new(config.clone());
     let health = HealthRegistry::default();
     let now = Instant::now();
     warm(&config, &health, now);

@@ -6,7 +6,6 @@
 //! (`switchyard_access_log_dropped_total`); the request never waits. Lines carry key *names*,
 //! never key values or headers.
 
-use crate::config::AccessLogTarget;
 use crate::metrics::METRICS;
 use async_trait::async_trait;
 use pingora::server::ShutdownWatch;
@@ -15,6 +14,14 @@ use serde::Serialize;
 use std::io::Write;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+/// Where access-log lines go (`server.access_log`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLogTarget {
+    Stdout,
+    Off,
+    File(String),
+}
 
 const CHANNEL_CAPACITY: usize = 16 * 1024;
 

@@ -7,23 +7,21 @@
 //! up to [`MAX_BODY`]. To add an admin API, give it a `handle(&AdminRequest) ->
 //! Option<AdminResponse>` and chain it in [`AdminApp::route`].
 
-use crate::config::Secret;
 use crate::error::{ErrorKind, GatewayError};
 use crate::keys::KeysAdmin;
 use crate::lifecycle::InFlight;
+use crate::secret::Secret;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
 use pingora::http::ResponseHeader;
 use pingora::protocols::http::ServerSession;
 use pingora::server::ShutdownWatch;
-use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-/// Largest admin request body.
-pub const MAX_BODY: usize = 64 * 1024;
+pub use crate::admin_api::{AdminRequest, AdminResponse, MAX_BODY};
 
 /// The admin HTTP app.
 pub struct AdminApp {
@@ -34,52 +32,6 @@ pub struct AdminApp {
     pub keys: Arc<KeysAdmin>,
     /// The ledger's read side, for `/admin/usage`.
     pub ledger_reader: Arc<crate::ledger::query::ReaderCell>,
-}
-
-/// An authenticated admin API request.
-#[derive(Debug, Clone)]
-pub struct AdminRequest {
-    pub method: http::Method,
-    /// The path without the query string.
-    pub path: String,
-    /// The query string, if any.
-    pub query: Option<String>,
-    /// The whole body (at most [`MAX_BODY`] bytes).
-    pub body: Bytes,
-}
-
-/// An admin API answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminResponse {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: Bytes,
-}
-
-impl AdminResponse {
-    /// `value` as JSON.
-    pub fn json_of(status: u16, value: &impl Serialize) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(body) => Self {
-                status,
-                content_type: "application/json",
-                body: Bytes::from(body),
-            },
-            Err(e) => {
-                log::error!("admin: cannot serialize an answer: {e}");
-                Self::error(&GatewayError::internal())
-            }
-        }
-    }
-
-    /// The OpenAI-shaped error body of `e`.
-    pub fn error(e: &GatewayError) -> Self {
-        Self {
-            status: e.status,
-            content_type: "application/json",
-            body: e.body(),
-        }
-    }
 }
 
 /// Checks `Authorization: Bearer <token>` against the configured admin token in constant time

@@ -1,39 +1,8 @@
-//! Who is calling: the [`Principal`] a request authenticated as, and reading the presented key
-//! from `Authorization: Bearer <key>` (or `x-api-key`). Verification against the key directory
-//! is in [`crate::keys::KeyDirectory::authenticate`].
+//! Reading the key a caller presents: `Authorization: Bearer <key>` (or `x-api-key`). Verification against the key directory
+//! is in `keys::KeyDirectory::authenticate`.
 
 use crate::error::GatewayError;
-use crate::keys::KeyRecord;
 use pingora::http::RequestHeader;
-use std::sync::Arc;
-
-/// The authenticated caller: the record of the key it presented (shared, not copied).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub key: Arc<KeyRecord>,
-}
-
-impl Principal {
-    /// The key's stable id (config name or `key_…`).
-    pub fn id(&self) -> &str {
-        &self.key.id
-    }
-
-    /// The key's name (safe to log).
-    pub fn name(&self) -> &str {
-        &self.key.name
-    }
-
-    /// The key's team.
-    pub fn team(&self) -> Option<&str> {
-        self.key.team.as_deref()
-    }
-
-    /// The key's tags.
-    pub fn tags(&self) -> &[String] {
-        &self.key.tags
-    }
-}
 
 /// The key from `Authorization: Bearer …`, else from `x-api-key`.
 pub fn presented_key(header: &RequestHeader) -> Result<&[u8], GatewayError> {

@@ -34,6 +34,7 @@
 
 pub mod access_log;
 pub mod admin;
+pub mod admin_api;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -41,7 +42,7 @@ pub mod billing;
 pub mod catalog;
 pub mod config;
 pub mod error;
-pub mod inbound;
+pub mod frontends;
 pub mod keys;
 pub mod ledger;
 pub mod lifecycle;
@@ -51,6 +52,7 @@ pub mod proxy;
 pub mod quota;
 pub mod reload;
 pub mod routing;
+pub mod secret;
 pub mod server;
 pub mod stream;
 pub mod summary;

@@ -42,7 +42,7 @@ const SETTLE: Duration = Duration::from_millis(200);
 pub fn build_snapshot(config: Arc<Config>, previous: Option<&Upstreams>) -> Snapshot {
     Snapshot {
         router: Router::new(config.clone()),
-        upstreams: Upstreams::build(&config, previous),
+        upstreams: Upstreams::build(config.as_ref(), previous),
         catalog: config.catalog.clone(),
         config,
     }

@@ -201,8 +201,8 @@ pub fn build(config: Config, path: &Path, listeners: Listeners) -> Result<Server
         } else {
             (crate::audit::AuditLog::off(), None)
         };
-    let state_quota =
-        crate::quota::build(&config).map_err(|e| StartError(format!("server.counters: {e}")))?;
+    let state_quota = crate::quota::build(&config.server.counters, config.limits.lease)
+        .map_err(|e| StartError(format!("server.counters: {e}")))?;
     let ledger_reader = Arc::new(crate::ledger::query::ReaderCell::new(
         config.server.ledger.clone(),
     ));

@@ -7,14 +7,7 @@ use crate::quota::LimitSpec;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-/// Where limit counters live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CounterTarget {
-    /// In this process (the embedded default; limits are per instance).
-    Memory,
-    /// Shared by every instance using this Redis (the URL may carry a password: a secret).
-    Redis(Secret),
-}
+pub use crate::quota::CounterTarget;
 
 /// `limits:`.
 #[derive(Debug, Clone)]

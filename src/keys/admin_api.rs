@@ -1,4 +1,4 @@
-//! The admin keys API under `/admin/keys` (the admin token was checked by [`crate::admin`]):
+//! The admin keys API under `/admin/keys` (the admin token was checked by the admin listener):
 //!
 //! | Method and path | Does |
 //! |---|---|
@@ -17,7 +17,7 @@ use super::directory::{KeyDirectory, StoredKey};
 use super::record::{KeyRecord, KeySource, hint};
 use super::secret::{new_id, new_key};
 use super::store::KeyStore;
-use crate::admin::{AdminRequest, AdminResponse};
+use crate::admin_api::{AdminRequest, AdminResponse};
 use crate::error::{ErrorKind, GatewayError};
 use bytes::Bytes;
 use http::Method;

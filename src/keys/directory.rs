@@ -8,10 +8,11 @@
 //! and a constant-time compare of the digests; no lock, no allocation. The plaintext of a key
 //! is never kept, logged or shown (Debug prints ids only).
 
+use super::Principal;
 use super::record::{KeyRecord, KeySource, rfc3339};
-use crate::auth::{Principal, presented_key};
-use crate::config::Secret;
+use crate::auth::presented_key;
 use crate::error::GatewayError;
+use crate::secret::Secret;
 use arc_swap::ArcSwap;
 use hmac::{Hmac, KeyInit, Mac};
 use parking_lot::Mutex;

@@ -17,6 +17,7 @@
 pub mod admin_api;
 pub mod api_json;
 pub mod directory;
+mod principal;
 pub mod record;
 pub mod refresher;
 pub mod secret;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use admin_api::KeysAdmin;
 pub use directory::{Digest, KeyDirectory, StoredKey};
+pub use principal::Principal;
 pub use record::{KeyRecord, KeySource};
 pub use refresher::{DEFAULT_REFRESH, KeyRefresher};
 pub use secret::load_or_create_secret;

@@ -2,7 +2,7 @@
 //! (`sy-` + 43 base64url characters = 32 random bytes), new key ids (`key_` + 16 hex digits),
 //! and the hex form digests are stored in.
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use base64::Engine;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;

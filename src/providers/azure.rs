@@ -12,8 +12,8 @@
 //!   do not crash.
 
 use super::{TranslateCtx, UpstreamRequest, openai};
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
+use crate::providers::settings::ProviderSettings;
 use crate::translate::embeddings::EmbeddingsRequest;
 use crate::translate::request::ChatRequest;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -82,7 +82,8 @@ pub fn stream(ctx: &TranslateCtx<'_>) -> openai::PassthroughStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, ProviderKind};
+    use crate::config::Config;
+    use crate::providers::settings::ProviderKind;
     use crate::providers::testutil::{assemble, chunks, run};
 
     fn azure(base_url: &str) -> std::sync::Arc<ProviderSettings> {

@@ -3,8 +3,8 @@
 //! model spliced; translated kinds render with [`crate::translate::embeddings::render`].
 
 use super::{DecodedResponse, UpstreamRequest};
-use crate::config::{ProviderKind, ProviderSettings};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::settings::{ProviderKind, ProviderSettings};
 use crate::translate::Usage;
 use crate::translate::embeddings::EmbeddingsRequest;
 use bytes::Bytes;

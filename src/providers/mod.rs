@@ -22,12 +22,13 @@ pub mod ollama;
 pub mod openai;
 pub mod params;
 pub mod presets;
+pub mod settings;
 pub mod sse_driver;
 #[cfg(test)]
 pub(crate) mod testutil;
 
-use crate::config::{ProviderKind, ProviderSettings};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::settings::{ProviderKind, ProviderSettings};
 use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use bytes::{Bytes, BytesMut};
@@ -206,10 +207,6 @@ pub enum StreamTranslator {
     Ollama(ollama::OllamaStream),
     Cohere(cohere::CohereStream),
     Bedrock(bedrock::BedrockStream),
-    /// Anthropic Messages inbound: an Anthropic stream relayed to an Anthropic client.
-    AnthropicRelay(crate::inbound::RelayStream),
-    /// Anthropic Messages inbound: any kind's stream, translated to OpenAI, then to Anthropic.
-    ToAnthropic(Box<crate::inbound::ToAnthropic>),
 }
 
 /// What a fed chunk did to the stream.
@@ -255,8 +252,6 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.feed(chunk, out),
             StreamTranslator::Cohere(s) => s.feed(chunk, out),
             StreamTranslator::Bedrock(s) => s.feed(chunk, out),
-            StreamTranslator::AnthropicRelay(s) => s.feed(chunk, out),
-            StreamTranslator::ToAnthropic(s) => s.feed(chunk, out),
         }
     }
 
@@ -270,8 +265,6 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.finish(out),
             StreamTranslator::Cohere(s) => s.finish(out),
             StreamTranslator::Bedrock(s) => s.finish(out),
-            StreamTranslator::AnthropicRelay(s) => s.finish(out),
-            StreamTranslator::ToAnthropic(s) => s.finish(out),
         }
     }
 
@@ -285,8 +278,6 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.machine().has_output(),
             StreamTranslator::Cohere(s) => s.machine().has_output(),
             StreamTranslator::Bedrock(s) => s.has_output(),
-            StreamTranslator::AnthropicRelay(s) => s.machine().has_output(),
-            StreamTranslator::ToAnthropic(s) => s.has_output(),
         }
     }
 
@@ -299,8 +290,6 @@ impl StreamTranslator {
             StreamTranslator::Ollama(s) => s.machine().usage(),
             StreamTranslator::Cohere(s) => s.machine().usage(),
             StreamTranslator::Bedrock(s) => s.usage(),
-            StreamTranslator::AnthropicRelay(s) => s.machine().usage(),
-            StreamTranslator::ToAnthropic(s) => s.usage(),
         }
     }
 }

@@ -7,8 +7,8 @@
 
 use super::sse_driver::{SseMachine, SseTranslator};
 use super::{DecodedResponse, TranslateCtx, UpstreamRequest, malformed_stream};
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
+use crate::providers::settings::ProviderSettings;
 use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use crate::translate::response::done;

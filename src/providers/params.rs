@@ -5,8 +5,8 @@
 //! `logprobs`, a structured `response_format`) is rejected with a 400 naming it; best-effort
 //! hints (`seed`, penalties, `logit_bias`, `user`) are dropped.
 
-use crate::config::{ParamAction, ProviderSettings};
 use crate::error::GatewayError;
+use crate::providers::settings::{ParamAction, ProviderSettings};
 use crate::translate::request::ChatRequest;
 
 /// Every parameter the policy can name.
@@ -82,7 +82,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ParamPolicy;
+    use crate::providers::settings::ParamPolicy;
     use crate::providers::testutil::provider;
 
     fn req(body: &str) -> ChatRequest<'_> {
@@ -92,7 +92,7 @@ mod tests {
     /// Defaults: semantic parameters are rejected by name, hints are dropped; overrides win.
     #[test]
     fn defaults_and_overrides() {
-        let mut p = provider(crate::config::ProviderKind::Anthropic);
+        let mut p = provider(crate::providers::settings::ProviderKind::Anthropic);
         let all = &KNOWN[..];
         let n2 = r#"{"model":"m","messages":[{"role":"user","content":"x"}],"n":2}"#;
         let e = check(&p, &req(n2), all, "Test API").unwrap_err();

@@ -1,7 +1,7 @@
 //! Test helpers: run a stream translator over a transcript split at chosen byte offsets.
 
 use super::{StreamTranslator, TranslateCtx};
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use bytes::BytesMut;
 use serde_json::Value;
 
@@ -168,7 +168,7 @@ pub fn assert_framing(c: &[Value], model: &str) {
 
 /// A provider of `kind` named `test-provider` at a loopback base URL, from a real config
 /// (so validation defaults apply). Bedrock gets fixed test credentials and region.
-pub fn provider(kind: ProviderKind) -> crate::config::ProviderSettings {
+pub fn provider(kind: ProviderKind) -> crate::providers::settings::ProviderSettings {
     let extra = match kind {
         ProviderKind::Bedrock => {
             "region: us-east-1, aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -1,8 +1,8 @@
 //! Per-request state, created by `new_ctx`, filled by the handlers, read by `logging`.
 
-use crate::auth::Principal;
 use crate::config::ProviderSettings;
 use crate::error::ErrorKind;
+use crate::keys::Principal;
 use crate::lifecycle::InFlightGuard;
 use crate::proxy::Snapshot;
 use crate::translate::Usage;

@@ -3,6 +3,7 @@
 
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
+use crate::frontends::ClientStream;
 use crate::providers::{self, DecodedResponse, TranslateCtx, UpstreamRequest};
 use crate::translate::embeddings::EmbeddingsRequest;
 use crate::translate::request::ChatRequest;
@@ -18,7 +19,7 @@ pub enum Job<'a> {
         raw: &'a [u8],
     },
     /// An Anthropic Messages request (passed through or translated per target kind).
-    Messages(&'a crate::inbound::MessagesJob<'a>),
+    Messages(&'a crate::frontends::anthropic_messages::MessagesJob<'a>),
 }
 
 /// What admission needs to know about a request's size.
@@ -48,7 +49,7 @@ impl Job<'_> {
             Job::Messages(m) => DemandHint {
                 body_len: m.raw.len(),
                 max_output: m.max_tokens,
-                generates: m.op == crate::inbound::Op::Create,
+                generates: m.op == crate::frontends::anthropic_messages::Op::Create,
             },
         }
     }
@@ -98,10 +99,10 @@ impl Job<'_> {
         kind: crate::config::ProviderKind,
         translate: &TranslateCtx<'_>,
         model: &str,
-    ) -> providers::StreamTranslator {
+    ) -> ClientStream {
         match self {
             Job::Messages(m) => m.stream_translator(kind, translate, model),
-            _ => providers::StreamTranslator::new(kind, translate, model),
+            _ => ClientStream::Chat(providers::StreamTranslator::new(kind, translate, model)),
         }
     }
 }

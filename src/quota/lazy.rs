@@ -5,7 +5,7 @@ use super::{
     BudgetCrossing, CounterStore, Demand, Denial, Period, RedisConfig, RedisStore, Reservation,
     Scope, ScopeKind, ScopeUsage,
 };
-use crate::config::Secret;
+use crate::secret::Secret;
 use async_trait::async_trait;
 use std::time::{Duration, SystemTime};
 use tokio::sync::OnceCell;

@@ -115,16 +115,28 @@ pub(crate) fn check_size(scope: &Scope, d: Demand) -> Result<(), Denial> {
     Ok(())
 }
 
+/// Where limit counters live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CounterTarget {
+    /// In this process (the embedded default; limits are per instance).
+    Memory,
+    /// Shared by every instance using this Redis (the URL may carry a password: a secret).
+    Redis(crate::secret::Secret),
+}
+
 /// Key prefix of the gateway's counters in Redis.
 pub const REDIS_PREFIX: &str = "switchyard:";
 
 /// The counter store chosen by `server.counters` (Redis connects on first use, so the gateway
 /// starts while Redis is down and `limits.on_store_error` decides meanwhile).
-pub fn build(config: &crate::config::Config) -> Result<std::sync::Arc<dyn CounterStore>, String> {
-    let lease = config.limits.lease;
-    Ok(match &config.server.counters {
-        crate::config::CounterTarget::Memory => std::sync::Arc::new(LocalStore::new(lease)),
-        crate::config::CounterTarget::Redis(url) => std::sync::Arc::new(lazy::LazyRedis::new(
+/// `lease` is how long a concurrency slot outlives an instance that died holding it.
+pub fn build(
+    target: &CounterTarget,
+    lease: std::time::Duration,
+) -> Result<std::sync::Arc<dyn CounterStore>, String> {
+    Ok(match target {
+        CounterTarget::Memory => std::sync::Arc::new(LocalStore::new(lease)),
+        CounterTarget::Redis(url) => std::sync::Arc::new(lazy::LazyRedis::new(
             url.clone(),
             REDIS_PREFIX,
             RedisConfig {

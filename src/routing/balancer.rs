@@ -8,7 +8,8 @@
 //! A reload reuses the [`Balancer`] of every provider whose name, endpoint and health settings
 //! are unchanged ([`BalancerKey`]), keeping its resolved addresses and health state.
 
-use crate::config::{Config, Endpoint, ProviderId, ProviderSettings};
+use super::settings::RoutingSource;
+use crate::providers::settings::{Endpoint, ProviderId, ProviderSettings};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use pingora::lb::discovery::ServiceDiscovery;
@@ -74,13 +75,11 @@ pub struct BalancerKey {
 
 impl BalancerKey {
     /// The key of provider `p` under `config`.
-    pub fn of(p: &ProviderSettings, config: &Config) -> Self {
+    pub fn of(p: &ProviderSettings, config: &dyn RoutingSource) -> Self {
         Self {
             provider: p.name.clone(),
             endpoint: p.endpoint.clone(),
-            health_check: p
-                .health_check
-                .then_some(config.server.health_check_interval),
+            health_check: p.health_check.then_some(config.health_check_interval()),
             probe_timeout: p.timeouts.connect.min(MAX_PROBE_TIMEOUT),
         }
     }
@@ -203,9 +202,9 @@ pub struct Upstreams {
 impl Upstreams {
     /// One balancer per provider of `config`, reusing those of `previous` whose
     /// [`BalancerKey`] is unchanged.
-    pub fn build(config: &Config, previous: Option<&Upstreams>) -> Self {
+    pub fn build(config: &dyn RoutingSource, previous: Option<&Upstreams>) -> Self {
         let balancers = config
-            .providers
+            .providers()
             .iter()
             .map(|p| {
                 let key = BalancerKey::of(p, config);

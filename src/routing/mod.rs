@@ -15,13 +15,17 @@ pub mod health_service;
 mod plan;
 pub mod retry;
 pub mod rules;
+pub mod settings;
 pub mod strategy;
 
 pub use plan::{PlanInput, PromptTokens};
 
 use crate::catalog::Catalog;
-use crate::config::{Config, ProviderId, Target};
+use crate::providers::settings::ProviderId;
+use crate::providers::settings::ProviderSettings;
+use crate::routing::settings::Target;
 use health::TargetHealth;
+pub use settings::RoutingSource;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,7 +73,7 @@ struct TargetInfo {
 /// Route lookup and target ordering built from the config.
 #[derive(Debug)]
 pub struct Router {
-    config: Arc<Config>,
+    config: Arc<dyn RoutingSource>,
     /// Per route: targets, then fallbacks.
     info: Vec<(Vec<TargetInfo>, Vec<TargetInfo>)>,
     needs_tokens: bool,
@@ -79,19 +83,19 @@ pub struct Router {
 
 impl Router {
     /// Indexes the routes of `config` and prices their targets.
-    pub fn new(config: Arc<Config>) -> Self {
+    pub fn new(config: Arc<dyn RoutingSource>) -> Self {
         let info = config
-            .routes
+            .routes()
             .iter()
             .map(|r| {
-                let f = |t: &Target| target_info(&config, &config.catalog, t);
+                let f = |t: &Target| target_info(config.providers(), config.catalog(), t);
                 (
                     r.targets.iter().map(f).collect(),
                     r.fallback.iter().map(f).collect(),
                 )
             })
             .collect();
-        let any = |f: fn(&rules::Rule) -> bool| config.routes.iter().any(|r| f(&r.rule));
+        let any = |f: fn(&rules::Rule) -> bool| config.routes().iter().any(|r| f(&r.rule));
         Self {
             needs_tokens: any(rules::Rule::needs_prompt_tokens),
             needs_last_user: any(rules::Rule::needs_last_user_message),
@@ -120,16 +124,16 @@ impl Router {
     /// targets.
     pub fn model_names(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for r in &self.config.routes {
+        for r in self.config.routes() {
             for m in &r.models {
                 if !out.iter().any(|(n, _)| n == m) {
                     out.push((m.clone(), "switchyard".to_string()));
                 }
             }
         }
-        for r in &self.config.routes {
+        for r in self.config.routes() {
             for t in r.targets.iter().chain(&r.fallback) {
-                let p = &self.config.providers[t.provider].name;
+                let p = &self.config.providers()[t.provider].name;
                 let name = format!("{p}/{}", t.model);
                 if !out.iter().any(|(n, _)| *n == name) {
                     out.push((name, p.clone()));
@@ -142,8 +146,8 @@ impl Router {
 
 /// Cost and context window of a configured target: the provider's `prices`, else the
 /// catalog's, else the target's `cost`; the target's `context_window`, else the catalog's.
-fn target_info(config: &Config, catalog: &Catalog, t: &Target) -> TargetInfo {
-    let p = &config.providers[t.provider];
+fn target_info(providers: &[Arc<ProviderSettings>], catalog: &Catalog, t: &Target) -> TargetInfo {
+    let p = &providers[t.provider];
     let model = catalog.lookup(p.catalog_name(), &t.model);
     let prices = p.prices.or_else(|| model.and_then(|m| m.prices));
     TargetInfo {

@@ -20,8 +20,9 @@ use super::health::{Admission, DenyReason, FailureKind, HealthRegistry};
 use super::rules::RequestFacts;
 use super::strategy::{self, Candidate, Strategy};
 use super::{Plan, PlannedTarget, Router, TargetInfo};
-use crate::config::{ProviderId, Route, Target};
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::settings::ProviderId;
+use crate::routing::settings::{Route, Target};
 use http::HeaderMap;
 use serde_json::{Map, Value};
 use std::time::Instant;
@@ -119,7 +120,7 @@ impl Router {
                 headers: input.headers,
                 metadata: input.metadata,
             };
-            let routes = &self.config.routes;
+            let routes = self.config.routes();
             // The tokenizer runs only for a rule of this model that reads the count.
             let matched = routes.iter().position(|r| {
                 r.rule.matches_model(base) && {
@@ -176,12 +177,12 @@ impl Router {
         rand: &mut dyn FnMut() -> f64,
         acc: &mut Acc<'a>,
     ) {
-        let route: &'a Route = &self.config.routes[ri];
+        let route: &'a Route = &self.config.routes()[ri];
         let (infos, fallback_infos) = &self.info[ri];
         let mut cands: Vec<Candidate<'a>> = Vec::with_capacity(route.targets.len());
         let mut healths = Vec::with_capacity(route.targets.len());
         for (t, info) in route.targets.iter().zip(infos) {
-            let pname = self.config.providers[t.provider].name.as_str();
+            let pname = self.config.providers()[t.provider].name.as_str();
             let h = registry.get(pname, &t.model);
             let fits = self.fits(t, info, input, tokens, acc);
             let admission = h.peek(now);
@@ -223,7 +224,7 @@ impl Router {
             if acc.has(t.provider, &t.model) || !self.fits(t, info, input, tokens, acc) {
                 continue;
             }
-            let pname = self.config.providers[t.provider].name.as_str();
+            let pname = self.config.providers()[t.provider].name.as_str();
             let h = registry.get(pname, &t.model);
             match h.peek(now) {
                 a if a.is_allowed() => acc.plan.targets.push(planned(t, Some(h), false)),

@@ -8,7 +8,7 @@
 
 use super::routing_params;
 use crate::error::GatewayError;
-use crate::routing::strategy::ProviderPrefs;
+use crate::translate::routing_params::ProviderPrefs;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;

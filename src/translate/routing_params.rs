@@ -6,7 +6,7 @@
 
 use super::request::{ChatRequest, Content, Role, Span};
 use crate::error::GatewayError;
-use crate::routing::strategy::ProviderPrefs;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// Most entries accepted in `models`.
@@ -138,6 +138,104 @@ pub fn without_keys(body: &[u8], names: &[&str]) -> Result<Vec<u8>, GatewayError
         v.remove(*n);
     }
     serde_json::to_vec(&v).map_err(|_| GatewayError::internal())
+}
+
+/// `provider.sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderSort {
+    Price,
+    Latency,
+    Throughput,
+}
+
+impl ProviderSort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "price" => Some(Self::Price),
+            "latency" => Some(Self::Latency),
+            "throughput" => Some(Self::Throughput),
+            _ => None,
+        }
+    }
+}
+
+/// The `provider` object of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPrefs {
+    /// Provider names to try first, in this order.
+    pub order: Vec<String>,
+    pub sort: Option<ProviderSort>,
+    /// False: only the providers in `order` (or, without `order`, only the first choice).
+    pub allow_fallbacks: bool,
+}
+
+impl Default for ProviderPrefs {
+    fn default() -> Self {
+        Self {
+            order: Vec::new(),
+            sort: None,
+            allow_fallbacks: true,
+        }
+    }
+}
+
+impl ProviderPrefs {
+    /// Parses the value of the body's `provider` field (`null` gives the defaults).
+    pub fn from_json(v: &Value) -> Result<Self, GatewayError> {
+        let mut p = Self::default();
+        let obj = match v {
+            Value::Null => return Ok(p),
+            Value::Object(o) => o,
+            _ => {
+                return Err(GatewayError::bad_param(
+                    "provider",
+                    "`provider` must be an object",
+                ));
+            }
+        };
+        match obj.get("order") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for item in items {
+                    let Some(name) = item.as_str() else {
+                        return Err(GatewayError::bad_param(
+                            "provider.order",
+                            "`provider.order` must be an array of provider names",
+                        ));
+                    };
+                    p.order.push(name.to_owned());
+                }
+            }
+            Some(_) => {
+                return Err(GatewayError::bad_param(
+                    "provider.order",
+                    "`provider.order` must be an array of provider names",
+                ));
+            }
+        }
+        match obj.get("sort") {
+            None | Some(Value::Null) => {}
+            Some(s) => {
+                p.sort = Some(s.as_str().and_then(ProviderSort::parse).ok_or_else(|| {
+                    GatewayError::bad_param(
+                        "provider.sort",
+                        "`provider.sort` must be one of `price`, `latency`, `throughput`",
+                    )
+                })?);
+            }
+        }
+        match obj.get("allow_fallbacks") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => p.allow_fallbacks = *b,
+            Some(_) => {
+                return Err(GatewayError::bad_param(
+                    "provider.allow_fallbacks",
+                    "`provider.allow_fallbacks` must be a boolean",
+                ));
+            }
+        }
+        Ok(p)
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 
 use super::bearer;
 use crate::admin::{AdminApp, AdminRequest};
-use crate::config::Secret;
 use crate::keys::record::{KeyRecord, KeySource};
 use crate::keys::{KeyDirectory, KeyStore, KeysAdmin};
+use crate::secret::Secret;
 use bytes::Bytes;
 use serde_json::Value;
 use std::sync::Arc;

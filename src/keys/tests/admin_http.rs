@@ -2,8 +2,8 @@
 //! its cap, and the keys API behind it.
 
 use crate::admin::{AdminApp, MAX_BODY};
-use crate::config::Secret;
 use crate::keys::{KeyDirectory, KeyStore, KeysAdmin};
+use crate::secret::Secret;
 use pingora::apps::HttpServerApp;
 use pingora::protocols::http::ServerSession;
 use std::sync::Arc;

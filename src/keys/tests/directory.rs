@@ -2,9 +2,9 @@
 //! races, and no plaintext anywhere.
 
 use super::{bearer, full_record, req};
-use crate::config::Secret;
 use crate::keys::record::{KeyRecord, KeySource};
 use crate::keys::{KeyDirectory, StoredKey};
+use crate::secret::Secret;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

@@ -5,11 +5,11 @@
 //! blocks at the start of the next user turn; tool-call arguments (JSON strings) become `input`
 //! objects; `max_tokens` is always sent; temperature above Anthropic's 1.0 is clamped.
 
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
+use crate::providers::settings::ProviderSettings;
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };

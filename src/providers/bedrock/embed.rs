@@ -9,9 +9,9 @@
 //!   texts per call; no token count in the body.
 
 use super::{model_path, signed_request};
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::embeddings::invalid;
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{DecodedResponse, UpstreamRequest};
 use crate::translate::Usage;
 use crate::translate::embeddings::{EmbeddingsRequest, render};

@@ -17,9 +17,9 @@ pub use request::build_request;
 pub use response::decode_response;
 pub use stream::BedrockStream;
 
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
+use crate::providers::settings::ProviderSettings;
 use crate::translate::{FinishReason, Usage};
 use bytes::Bytes;
 use serde::Deserialize;

@@ -9,11 +9,11 @@
 //! as plain text instead: the model then cannot call a tool, which is what "none" means.
 
 use super::{EVENT_STREAM, model_path, signed_request};
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
+use crate::providers::settings::ProviderSettings;
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };

@@ -3,8 +3,8 @@
 //! exact body bytes, `x-amz-date`, `x-amz-security-token` for temporary credentials, and the
 //! double-encoded canonical URI of non-S3 services (`%3A` on the wire is signed as `%253A`).
 
-use crate::config::AwsCredentials;
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::settings::AwsCredentials;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{ctx, provider};
 use crate::translate::embeddings::EmbeddingsRequest;
 use serde_json::{Value, json};

@@ -2,9 +2,9 @@
 //! output_dimension?}` → `{embeddings:{float:[[…]]}, meta:{billed_units:{input_tokens}}}`,
 //! rendered as OpenAI's embedding list.
 
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::embeddings::invalid;
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{DecodedResponse, UpstreamRequest};
 use crate::translate::Usage;
 use crate::translate::embeddings::{EmbeddingsRequest, render};

@@ -7,9 +7,9 @@
 //! `tool_call_id`. Sampling maps to `p` (clamped to Cohere's 0.01–0.99) and penalties
 //! (clamped to 0–1).
 
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::convert::{self, FunctionTool, ResponseFormat, WireTool};
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Content, Message, Role, ToolChoice};
 use bytes::Bytes;

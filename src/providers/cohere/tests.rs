@@ -92,7 +92,7 @@ fn error_bodies() {
 /// `/v2/embed`: texts, input_type default and override, dimensions; float vectors rendered.
 #[test]
 fn embeddings() {
-    let p = provider(crate::config::ProviderKind::Cohere);
+    let p = provider(crate::providers::settings::ProviderKind::Cohere);
     let raw = br#"{"model":"alias","input":"hello","dimensions":256}"#;
     let req = EmbeddingsRequest::parse(raw).unwrap();
     let up = crate::providers::embeddings::build(&p, &req, raw, "embed-v4.0").unwrap();

@@ -6,9 +6,9 @@
 //! A Cohere-style `input_type` hint maps to Gemini's `taskType`.
 
 use super::method_path;
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::embeddings::invalid;
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{DecodedResponse, UpstreamRequest};
 use crate::translate::Usage;
 use crate::translate::embeddings::{EmbeddingsRequest, render};
@@ -126,7 +126,7 @@ pub fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ProviderKind;
+    use crate::providers::settings::ProviderKind;
     use crate::providers::testutil::provider;
 
     /// One request per input with the qualified model, dimensions and task type; vectors back in order.

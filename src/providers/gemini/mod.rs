@@ -18,8 +18,8 @@ pub use request::build_request;
 pub use response::decode_response;
 pub use stream::{GeminiMachine, GeminiStream};
 
-use crate::config::ProviderSettings;
 use crate::error::{ErrorKind, GatewayError};
+use crate::providers::settings::ProviderSettings;
 use crate::translate::{FinishReason, Usage};
 use pingora::http::RequestHeader;
 use serde::Deserialize;

@@ -10,10 +10,10 @@
 //! are reduced to Gemini's schema subset ([`super::schema`]).
 
 use super::{ids, method_path, schema};
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::content::texts;
 use crate::providers::convert::{self, arguments_object};
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Message, Role, Tool, ToolChoice};
 use bytes::Bytes;

@@ -1,7 +1,7 @@
 //! Response decoding, finish reasons, usage and error bodies.
 
 use super::*;
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{ctx, provider};
 use crate::providers::{decode_error, decode_response as decode};
 use serde_json::json;

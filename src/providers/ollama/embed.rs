@@ -1,9 +1,9 @@
 //! Ollama embeddings: `POST {base}/api/embed {model, input, dimensions?}` →
 //! `{model, embeddings:[[…]], prompt_eval_count}`, rendered as OpenAI's embedding list.
 
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::embeddings::invalid;
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{DecodedResponse, UpstreamRequest};
 use crate::translate::Usage;
 use crate::translate::embeddings::{EmbeddingsRequest, render};

@@ -16,7 +16,7 @@ pub use request::build_request;
 pub use response::decode_response;
 pub use stream::{OllamaMachine, OllamaStream};
 
-use crate::config::ProviderSettings;
+use crate::providers::settings::ProviderSettings;
 use crate::translate::{FinishReason, Usage};
 use pingora::http::RequestHeader;
 use serde::Deserialize;

@@ -7,10 +7,10 @@
 //! name recovered from the assistant call they answer; sampling parameters go in `options`;
 //! `stream` is always explicit because Ollama streams by default.
 
-use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::providers::content;
 use crate::providers::convert::{self, FunctionTool, ResponseFormat, WireTool};
+use crate::providers::settings::ProviderSettings;
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Content, Message, Role, ToolChoice};
 use bytes::Bytes;

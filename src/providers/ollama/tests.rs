@@ -87,7 +87,7 @@ fn errors() {
 /// `/api/embed`: request shape, and the answer rendered as OpenAI's list (float and base64).
 #[test]
 fn embeddings() {
-    let p = provider(crate::config::ProviderKind::Ollama);
+    let p = provider(crate::providers::settings::ProviderKind::Ollama);
     let raw = br#"{"model":"alias","input":["a","b"],"dimensions":2}"#;
     let req = EmbeddingsRequest::parse(raw).unwrap();
     let up = crate::providers::embeddings::build(&p, &req, raw, "all-minilm").unwrap();

@@ -1,7 +1,8 @@
 //! OpenAI pass-through: request splicing, usage reading, stream re-framing.
 
 use super::*;
-use crate::config::{Config, ProviderKind};
+use crate::config::Config;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run};
 
 const PARALLEL: &str = include_str!("../../../tests/fixtures/openai/parallel_tools.sse");

@@ -4,6 +4,7 @@
 
 pub mod billing_api;
 pub mod chat;
+pub mod messages;
 pub mod models;
 
 use super::ctx::{Endpoint, RequestCtx};
@@ -83,8 +84,8 @@ pub async fn handle(
         Endpoint::Models => models::list(snapshot, session, ctx, &path).await,
         Endpoint::ChatCompletions => chat::chat(state, snapshot, session, ctx).await,
         Endpoint::Embeddings => chat::embeddings(state, snapshot, session, ctx).await,
-        Endpoint::Messages => crate::inbound::messages(state, snapshot, session, ctx).await,
-        Endpoint::CountTokens => crate::inbound::count_tokens(state, snapshot, session, ctx).await,
+        Endpoint::Messages => messages::messages(state, snapshot, session, ctx).await,
+        Endpoint::CountTokens => messages::count_tokens(state, snapshot, session, ctx).await,
         Endpoint::KeyInfo => billing_api::key_info(state, session, ctx).await,
         Endpoint::Usage => billing_api::usage(state, session, ctx).await,
         Endpoint::Health | Endpoint::Unknown => Ok(()),

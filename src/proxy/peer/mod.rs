@@ -26,7 +26,7 @@ pub async fn count_off_thread(body: bytes::Bytes) -> Option<u64> {
     tokio::task::spawn_blocking(move || {
         let req = ChatRequest::parse(&body).ok()?;
         let (messages, tools) = req.raw_messages_and_tools();
-        Some(crate::inbound::count::estimate_openai(messages, tools))
+        Some(crate::frontends::anthropic_messages::count::estimate_openai(messages, tools))
     })
     .await
     .ok()
@@ -67,7 +67,7 @@ pub fn chat<'a>(
     let mut count = || {
         precounted.unwrap_or_else(|| {
             let (messages, tools) = req.raw_messages_and_tools();
-            crate::inbound::count::estimate_openai(messages, tools)
+            crate::frontends::anthropic_messages::count::estimate_openai(messages, tools)
         })
     };
     let mut tokens = PromptTokens::new(&mut count);

@@ -14,7 +14,8 @@ use failure::{first_byte_timeout, unreachable};
 use super::Snapshot;
 use crate::config::{ProviderId, ProviderSettings};
 use crate::error::{ErrorKind, GatewayError};
-use crate::providers::{self, StreamState, StreamTranslator, TranslateCtx, UpstreamRequest};
+use crate::frontends::ClientStream;
+use crate::providers::{self, StreamState, TranslateCtx, UpstreamRequest};
 use crate::translate::Usage;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
@@ -52,7 +53,7 @@ pub struct Attempt<'a> {
 pub struct OpenStream {
     pub upstream: HttpSession,
     pub peer: HttpPeer,
-    pub translator: StreamTranslator,
+    pub translator: ClientStream,
     /// Translated bytes not yet sent to the client.
     pub pending: BytesMut,
     /// The provider already signalled the end of the stream.

@@ -1,6 +1,7 @@
 //! Balancer reuse across reloads, and the discovery/health-check pass.
 
 use super::*;
+use crate::config::Config;
 
 fn config(providers: &str, interval: &str) -> Config {
     let yaml = format!(

@@ -8,36 +8,7 @@
 //! wrong type is a 400 naming it (`provider.sort`, …).
 
 use super::{Candidate, Strategy};
-use crate::error::GatewayError;
-use serde_json::Value;
-
-/// `provider.sort`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderSort {
-    Price,
-    Latency,
-    Throughput,
-}
-
-impl ProviderSort {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "price" => Some(Self::Price),
-            "latency" => Some(Self::Latency),
-            "throughput" => Some(Self::Throughput),
-            _ => None,
-        }
-    }
-
-    /// The strategy this sort stands for.
-    pub fn strategy(self) -> Strategy {
-        match self {
-            Self::Price => Strategy::Cheapest,
-            Self::Latency => Strategy::LeastLatency,
-            Self::Throughput => Strategy::Throughput,
-        }
-    }
-}
+pub use crate::translate::routing_params::{ProviderPrefs, ProviderSort};
 
 /// A model-name suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,82 +40,12 @@ pub fn split_model_suffix(model: &str) -> (&str, Option<ModelSuffix>) {
     (model, None)
 }
 
-/// The `provider` object of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderPrefs {
-    /// Provider names to try first, in this order.
-    pub order: Vec<String>,
-    pub sort: Option<ProviderSort>,
-    /// False: only the providers in `order` (or, without `order`, only the first choice).
-    pub allow_fallbacks: bool,
-}
-
-impl Default for ProviderPrefs {
-    fn default() -> Self {
-        Self {
-            order: Vec::new(),
-            sort: None,
-            allow_fallbacks: true,
-        }
-    }
-}
-
-impl ProviderPrefs {
-    /// Parses the value of the body's `provider` field (`null` gives the defaults).
-    pub fn from_json(v: &Value) -> Result<Self, GatewayError> {
-        let mut p = Self::default();
-        let obj = match v {
-            Value::Null => return Ok(p),
-            Value::Object(o) => o,
-            _ => {
-                return Err(GatewayError::bad_param(
-                    "provider",
-                    "`provider` must be an object",
-                ));
-            }
-        };
-        match obj.get("order") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                for item in items {
-                    let Some(name) = item.as_str() else {
-                        return Err(GatewayError::bad_param(
-                            "provider.order",
-                            "`provider.order` must be an array of provider names",
-                        ));
-                    };
-                    p.order.push(name.to_owned());
-                }
-            }
-            Some(_) => {
-                return Err(GatewayError::bad_param(
-                    "provider.order",
-                    "`provider.order` must be an array of provider names",
-                ));
-            }
-        }
-        match obj.get("sort") {
-            None | Some(Value::Null) => {}
-            Some(s) => {
-                p.sort = Some(s.as_str().and_then(ProviderSort::parse).ok_or_else(|| {
-                    GatewayError::bad_param(
-                        "provider.sort",
-                        "`provider.sort` must be one of `price`, `latency`, `throughput`",
-                    )
-                })?);
-            }
-        }
-        match obj.get("allow_fallbacks") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => p.allow_fallbacks = *b,
-            Some(_) => {
-                return Err(GatewayError::bad_param(
-                    "provider.allow_fallbacks",
-                    "`provider.allow_fallbacks` must be a boolean",
-                ));
-            }
-        }
-        Ok(p)
+/// The strategy a `provider.sort` stands for.
+pub fn sort_strategy(sort: ProviderSort) -> Strategy {
+    match sort {
+        ProviderSort::Price => Strategy::Cheapest,
+        ProviderSort::Latency => Strategy::LeastLatency,
+        ProviderSort::Throughput => Strategy::Throughput,
     }
 }
 
@@ -157,7 +58,7 @@ pub fn effective_strategy(
     prefs
         .and_then(|p| p.sort)
         .or(suffix.map(ModelSuffix::sort))
-        .map_or(*route, ProviderSort::strategy)
+        .map_or(*route, sort_strategy)
 }
 
 /// Applies `provider.order` and `allow_fallbacks` to an order from [`super::order`]:

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::provider;
 use serde_json::json;
 

@@ -1,6 +1,7 @@
 use super::*;
-use crate::config::{ProviderKind, Secret};
+use crate::config::Secret;
 use crate::providers::bedrock::{model_path, signed_request_at};
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::provider;
 use std::time::{Duration, UNIX_EPOCH};
 

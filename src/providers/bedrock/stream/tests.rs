@@ -1,4 +1,4 @@
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{assemble, assert_split_invariant, chunks, run, translate_ok};
 
 const TEXT: &[u8] = include_bytes!("../../../../tests/fixtures/bedrock/text.eventstream");

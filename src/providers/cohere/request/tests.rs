@@ -1,7 +1,7 @@
 //! OpenAI → Cohere v2 request translation.
 
 use super::*;
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::provider;
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! Cohere v2 stream translation against transcripts, split at every byte.
 
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{
     assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
 };

@@ -1,7 +1,7 @@
 //! OpenAI → Gemini request translation.
 
 use super::*;
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::provider;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! Gemini stream translation against transcripts, split at every byte.
 
-use crate::config::ProviderKind;
 use crate::providers::gemini::ids;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{
     assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
 };

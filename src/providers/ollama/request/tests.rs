@@ -1,7 +1,7 @@
 //! OpenAI → Ollama request translation.
 
 use super::*;
-use crate::config::{ParamAction, ParamPolicy, ProviderKind};
+use crate::providers::settings::{ParamAction, ParamPolicy, ProviderKind};
 use crate::providers::testutil::provider;
 use serde_json::{Value, json};
 

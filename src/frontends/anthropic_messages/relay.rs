@@ -130,8 +130,14 @@ mod tests {
     use crate::providers::testutil::ctx;
     use crate::stream::SseParser;
 
-    const TEXT: &[u8] = include_bytes!("../../tests/fixtures/anthropic/text.sse");
-    const TOOLS: &[u8] = include_bytes!("../../tests/fixtures/anthropic/tool_use.sse");
+    const TEXT: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/anthropic/text.sse"
+    ));
+    const TOOLS: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/anthropic/tool_use.sse"
+    ));
 
     fn events(out: &[u8]) -> Vec<(String, String)> {
         let mut p = SseParser::new();

@@ -1,11 +1,11 @@
-//! The Anthropic Messages API inbound: `POST /v1/messages` and
+//! The Anthropic Messages API as a client format: `POST /v1/messages` and
 //! `POST /v1/messages/count_tokens`, so Claude Code and the `anthropic` SDKs can use the
 //! gateway (`ANTHROPIC_BASE_URL`) with any provider kind behind it.
 //!
 //! ## Design
 //!
 //! The request goes through the same routing, failover and accounting pipeline as chat
-//! completions ([`crate::proxy::forward::run`] with a [`Job::Messages`]); what changes is how
+//! completions (`proxy::forward::run` with a `Job::Messages`); what changes is how
 //! each target's request is built and how its answer is read, decided **per target** (a route
 //! can mix an Anthropic primary with an OpenAI fallback):
 //!
@@ -19,31 +19,29 @@
 //!   ([`request::to_openai`]), parsed by [`ChatRequest::parse`] and built by the provider's
 //!   own translator, exactly as if an OpenAI client had sent it. The answer, once in OpenAI
 //!   form, is translated back: JSON by [`response::to_message`], streams by a second stage
-//!   ([`stream::ToAnthropic`]) behind the provider's [`StreamTranslator`].
+//!   ([`stream::ToAnthropic`]) behind the provider's [`StreamTranslator`] ([`ClientStream::ToAnthropic`]).
 //!
 //! Errors on these endpoints are rendered Anthropic-shaped by the one error writer
 //! (`proxy::respond`, `error/anthropic.rs`); overload is 529 `overloaded_error`.
 //!
-//! `count_tokens` ([`handler::count_tokens`]) forwards to the first target when it is an
+//! `count_tokens` (`proxy::handlers::messages::count_tokens`) forwards to the first target when it is an
 //! Anthropic provider and otherwise estimates locally ([`count`]).
 //!
-//! [`Job::Messages`]: crate::proxy::job::Job::Messages
 //! [`ChatRequest::parse`]: crate::translate::request::ChatRequest::parse
 
 pub mod count;
 mod events;
-mod handler;
 mod relay;
 pub mod request;
 pub mod response;
 pub mod stream;
 
-pub use handler::{count_tokens, messages};
 pub use relay::{Relay, RelayStream};
 pub use stream::ToAnthropic;
 
-use crate::config::{ProviderKind, ProviderSettings};
 use crate::error::GatewayError;
+use crate::frontends::ClientStream;
+use crate::providers::settings::{ProviderKind, ProviderSettings};
 use crate::providers::{self, DecodedResponse, StreamTranslator, TranslateCtx, UpstreamRequest};
 use crate::translate::request::{ChatRequest, Span};
 use http::{HeaderName, HeaderValue};
@@ -128,12 +126,12 @@ impl MessagesJob<'_> {
         kind: ProviderKind,
         translate: &TranslateCtx<'_>,
         model: &str,
-    ) -> StreamTranslator {
+    ) -> ClientStream {
         if kind == ProviderKind::Anthropic {
-            StreamTranslator::AnthropicRelay(Relay::stream(translate))
+            ClientStream::AnthropicRelay(Relay::stream(translate))
         } else {
             let inner = StreamTranslator::new(kind, translate, model);
-            StreamTranslator::ToAnthropic(Box::new(ToAnthropic::new(inner, translate, model)))
+            ClientStream::ToAnthropic(Box::new(ToAnthropic::new(inner, translate, model)))
         }
     }
 }

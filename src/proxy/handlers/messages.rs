@@ -1,10 +1,10 @@
 //! The two endpoint handlers: read and parse the body, plan the targets, then either run the
 //! shared forward loop or (for a local token count) answer directly.
 
-use super::request::{self, MessagesRequest};
-use super::{MessagesJob, Op, count};
 use crate::config::ProviderKind;
 use crate::error::GatewayError;
+use crate::frontends::anthropic_messages::request::{self, MessagesRequest};
+use crate::frontends::anthropic_messages::{MessagesJob, Op, count};
 use crate::proxy::forward;
 use crate::proxy::job::Job;
 use crate::proxy::{Fail, GatewayState, Snapshot, body, ctx::RequestCtx, respond};

@@ -1,12 +1,21 @@
 use super::*;
-use crate::config::ProviderKind;
+use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::ctx;
 use crate::stream::SseParser;
 use serde_json::{Value, json};
 
-const OAI_TEXT: &[u8] = include_bytes!("../../../tests/fixtures/openai/text.sse");
-const OAI_TOOLS: &[u8] = include_bytes!("../../../tests/fixtures/openai/parallel_tools.sse");
-const ANT_TOOLS: &[u8] = include_bytes!("../../../tests/fixtures/anthropic/tool_use.sse");
+const OAI_TEXT: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/openai/text.sse"
+));
+const OAI_TOOLS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/openai/parallel_tools.sse"
+));
+const ANT_TOOLS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/anthropic/tool_use.sse"
+));
 
 /// Translates `input` (a `kind` stream) fed in pieces cut at `cuts`; returns output and error.
 fn run(kind: ProviderKind, input: &[u8], cuts: &[usize]) -> (String, Option<String>) {
