@@ -193,7 +193,7 @@ pub fn settle(state: &Arc<GatewayState>, ctx: &mut RequestCtx, cost_micros: Opti
         0
     };
     let state = state.clone();
-    tokio::spawn(async move {
+    crate::task::spawn_named("quota settle", async move {
         let now = SystemTime::now();
         match state
             .quota
