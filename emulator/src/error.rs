@@ -1,4 +1,4 @@
-//! A provider-independent API error; `openai.rs` and `anthropic.rs` render it in their own wire format.
+//! A provider-independent API error; each provider module renders it in its own wire format.
 
 /// An error answer: HTTP status plus the fields both providers' error bodies need.
 #[derive(Debug, Clone, PartialEq)]
