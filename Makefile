@@ -21,8 +21,8 @@ deps: ## install missing system packages (cmake and a C compiler to build Pingor
 	fi
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
-build: deps ## release build of switchyard and switchyard-emulator
-	$(CARGO) build --release --bins
+build: deps ## release build of switchyard and switchyard-emulator (both workspace packages)
+	$(CARGO) build --release --workspace --bins
 
 run: build ## start the emulator (127.0.0.1:9000) and the gateway with conf/switchyard.yaml
 	@echo "==> switchyard on http://127.0.0.1:8080 (admin 127.0.0.1:9090), emulator on 127.0.0.1:9000; Ctrl-C stops both"
@@ -39,22 +39,22 @@ $(VENV)/.installed: tests/sdk/requirements.txt
 venv: $(VENV)/.installed ## Python venv with the official openai and anthropic SDKs, pytest and k6
 
 fmt: ## format the code
-	$(CARGO) fmt
+	$(CARGO) fmt --all
 
 lint: deps ## rustfmt check and clippy with warnings as errors
-	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-unit: deps ## Rust unit and integration tests (start real binaries on loopback)
-	@mkdir -p target && set -o pipefail && $(CARGO) test 2>&1 | tee target/unit-test.log
+unit: deps ## Rust unit tests (gateway and emulator) and the integration-test binary tests/it (starts real binaries on loopback)
+	@mkdir -p target && set -o pipefail && { $(CARGO) build --workspace --bins && $(CARGO) test --workspace; } 2>&1 | tee target/unit-test.log
 
 sdk-test: deps venv ## the official openai SDK suite against the gateway (debug build)
-	$(CARGO) build --bins
+	$(CARGO) build --workspace --bins
 	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
 		$(VENV)/bin/pytest -q tests/sdk
 
 smoke: venv ## k6 smoke load (bounded: 4 VUs, 10 s) against the debug build
-	$(CARGO) build --bins
+	$(CARGO) build --workspace --bins
 	BIN_DIR=$(DEBUG) K6=$(VENV)/bin/k6 bash loadtest/run.sh loadtest/smoke.js
 
 test: deps lint venv unit sdk-test catalog-test smoke ## everything CI runs: lint, Rust tests, SDK suite, catalog checks, k6 smoke

@@ -1,6 +1,6 @@
 //! Real provider stream transcripts (the golden files under `tests/fixtures/`) cut into
 //! one chunk per upstream event, as a network read delivering one event at a time would.
-//! Shared by `benches/stream.rs` and `tests/alloc.rs` (included with `#[path]`).
+//! Shared by `benches/stream.rs` and `tests/it/alloc.rs` (included with `#[path]`).
 
 use switchyard::config::ProviderKind;
 use switchyard::providers::TranslateCtx;

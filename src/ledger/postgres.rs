@@ -72,7 +72,7 @@ pub async fn open(url: &str) -> Result<PgStore, String> {
     .await
     .map_err(|_| "postgres: connect timed out".to_string())?
     .map_err(|e| format!("postgres: {e}"))?;
-    tokio::spawn(async move {
+    crate::task::spawn_named("ledger postgres connection", async move {
         if let Err(e) = conn.await {
             log::error!("ledger: postgres connection ended: {e}");
         }

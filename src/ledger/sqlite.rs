@@ -3,9 +3,10 @@
 use super::Row;
 use super::writer::{Store, StoreError};
 use async_trait::async_trait;
+use parking_lot::Mutex;
 use rusqlite::{Connection, params};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 /// Schema versions, applied in order once each (recorded in `schema_migrations`).
@@ -170,9 +171,7 @@ impl Store for SqliteStore {
         let conn = self.conn.clone();
         let rows = rows.to_vec();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn
-                .lock()
-                .map_err(|_| StoreError::Failed("sqlite connection poisoned".into()))?;
+            let mut conn = conn.lock();
             insert(&mut conn, &rows).map_err(|e| StoreError::Failed(e.to_string()))
         })
         .await

@@ -43,8 +43,9 @@ impl BackgroundService for HealthService {
             let now = Instant::now();
             for b in (self.current)() {
                 if b.claim_if_due(now) {
-                    // The task owns an Arc: a balancer dropped by a reload finishes its pass.
-                    tokio::spawn(async move { b.run_due().await });
+                    // A task per balancer, so one slow pass delays no other; it owns an Arc: a
+                    // balancer dropped by a reload finishes its pass.
+                    crate::task::spawn_named("health check pass", async move { b.run_due().await });
                 }
             }
         }

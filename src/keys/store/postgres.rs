@@ -125,7 +125,8 @@ async fn connect(url: &str) -> Result<Client, KeyStoreError> {
             .await
             .map_err(|_| KeyStoreError("postgres key store: connect timed out".into()))?
             .map_err(fail)?;
-    tokio::spawn(async move {
+    // The connection object drives the socket for as long as the client lives.
+    crate::task::spawn_named("key store postgres connection", async move {
         if let Err(e) = conn.await {
             log::warn!("key store: postgres connection ended: {e}");
         }

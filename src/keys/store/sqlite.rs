@@ -2,9 +2,10 @@
 //! migrations applied) on first use, used on Tokio's blocking pool.
 
 use super::{KeyRow, KeyStoreError};
+use parking_lot::Mutex;
 use rusqlite::{Connection, params};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const COLUMNS: &str = "id, digest, hint, name, spec, created_at, updated_at, revoked_at";
 
@@ -30,9 +31,7 @@ impl SqliteKeys {
         let conn = self.conn.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| KeyStoreError("sqlite key store poisoned".into()))?;
+            let mut guard = conn.lock();
             if guard.is_none() {
                 *guard = Some(open(&path)?);
             }

@@ -14,9 +14,10 @@ mod types;
 
 use super::LedgerTarget;
 use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
 use rusqlite::Connection;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::SystemTime;
 use store::{Dialect, PgReader, pg_err, pg_u64, sq_u64, sqlite_open, sqlite_run, ts_text};
 

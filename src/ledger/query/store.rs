@@ -2,9 +2,10 @@
 //! on a blocking thread, and a Postgres client of the reader's own.
 
 use super::QueryError;
+use parking_lot::Mutex;
 use rusqlite::Connection;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls};
@@ -77,9 +78,7 @@ pub(super) async fn sqlite_run<T: Send + 'static>(
 ) -> Result<T, QueryError> {
     let conn = conn.clone();
     tokio::task::spawn_blocking(move || {
-        let conn = conn
-            .lock()
-            .map_err(|_| QueryError::Store("sqlite read connection poisoned".into()))?;
+        let conn = conn.lock();
         f(&conn).map_err(|e| QueryError::Store(e.to_string()))
     })
     .await
@@ -120,7 +119,7 @@ impl PgReader {
         .await
         .map_err(|_| "postgres: connect timed out".to_string())?
         .map_err(|e| format!("postgres: {e}"))?;
-        tokio::spawn(async move {
+        crate::task::spawn_named("ledger reader postgres connection", async move {
             if let Err(e) = conn.await {
                 log::warn!("ledger reader: postgres connection ended: {e}");
             }

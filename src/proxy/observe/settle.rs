@@ -68,7 +68,10 @@ impl Settlements {
         {
             METRICS.settle_overflow.inc();
             let state = state.clone();
-            tokio::spawn(async move { s.run(&state).await });
+            // Rare: rather than wait or lose the settlement, run it on its own.
+            crate::task::spawn_named("limit settlement overflow", async move {
+                s.run(&state).await;
+            });
         }
     }
 }
