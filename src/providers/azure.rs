@@ -79,6 +79,65 @@ pub fn stream(ctx: &TranslateCtx<'_>) -> openai::PassthroughStream {
     openai::Passthrough::azure_stream(ctx)
 }
 
+/// The Azure OpenAI kind's translators.
+pub struct Azure;
+
+impl crate::providers::provider::Provider for Azure {
+    fn build_request(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::request::ChatRequest<'_>,
+        raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_request(p, req, raw, model)
+    }
+
+    fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
+        add_headers(p, h)
+    }
+
+    fn decode_response(
+        &self,
+        body: &[u8],
+        _ctx: &crate::providers::TranslateCtx<'_>,
+        _model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        openai::decode_response(body)
+    }
+
+    fn stream(
+        &self,
+        ctx: &crate::providers::TranslateCtx<'_>,
+        _model: &str,
+    ) -> crate::providers::StreamTranslator {
+        crate::providers::StreamTranslator::OpenAi(stream(ctx))
+    }
+
+    fn error_message(&self, body: &[u8], _head: &pingora::http::ResponseHeader) -> Option<String> {
+        openai::error_message(body)
+    }
+
+    fn build_embeddings(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_embeddings(p, req, raw, model)
+    }
+
+    fn decode_embeddings(
+        &self,
+        body: &[u8],
+        _req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        _model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        crate::providers::embeddings::decode_openai(body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use super::{DecodedResponse, UpstreamRequest};
 use crate::error::{ErrorKind, GatewayError};
-use crate::providers::settings::{ProviderKind, ProviderSettings};
+use crate::providers::settings::ProviderSettings;
 use crate::translate::Usage;
 use crate::translate::embeddings::EmbeddingsRequest;
 use bytes::Bytes;
@@ -17,28 +17,7 @@ pub fn build(
     raw: &[u8],
     model: &str,
 ) -> Result<UpstreamRequest, GatewayError> {
-    match provider.kind {
-        ProviderKind::OpenAi => passthrough(
-            format!("{}/embeddings", provider.endpoint.path_prefix),
-            raw,
-            model,
-        ),
-        ProviderKind::Azure => super::azure::build_embeddings(provider, req, raw, model),
-        ProviderKind::Anthropic => Err(GatewayError::new(
-            400,
-            ErrorKind::InvalidRequest,
-            format!(
-                "provider {} (Anthropic) has no embeddings API; route this model to an \
-                 embeddings provider",
-                provider.name
-            ),
-        )
-        .with_param("model")),
-        ProviderKind::Gemini => super::gemini::embed::build(provider, req, model),
-        ProviderKind::Ollama => super::ollama::build_embeddings(provider, req, model),
-        ProviderKind::Cohere => super::cohere::build_embeddings(provider, req, model),
-        ProviderKind::Bedrock => super::bedrock::embed::build(provider, req, model),
-    }
+    super::provider::of(provider.kind).build_embeddings(provider, req, raw, model)
 }
 
 /// Decodes a successful native embeddings response.
@@ -48,15 +27,7 @@ pub fn decode(
     req: &EmbeddingsRequest<'_>,
     model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
-    match provider.kind {
-        ProviderKind::OpenAi | ProviderKind::Azure => decode_openai(body),
-        // `build` refuses Anthropic, so no answer reaches here; treat one as invalid.
-        ProviderKind::Anthropic => Err(invalid(&"Anthropic has no embeddings API")),
-        ProviderKind::Gemini => super::gemini::embed::decode(body, req, model),
-        ProviderKind::Ollama => super::ollama::decode_embeddings(body, req, model),
-        ProviderKind::Cohere => super::cohere::decode_embeddings(body, req, model),
-        ProviderKind::Bedrock => super::bedrock::embed::decode(body, req, model),
-    }
+    super::provider::of(provider.kind).decode_embeddings(body, req, model)
 }
 
 /// The client's body with `model` replaced.
@@ -110,6 +81,7 @@ pub(crate) fn invalid(e: &dyn std::fmt::Display) -> GatewayError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::settings::ProviderKind;
     use crate::providers::testutil::provider;
 
     /// OpenAI pass-through splices the model and reads usage; Anthropic refuses by name.

@@ -1,12 +1,15 @@
-//! Provider adapters behind one contract. Each provider kind lives in its own module and
-//! offers the same pure, synchronous functions:
+//! Provider adapters behind one contract, [`provider::Provider`]: each kind lives in its own
+//! module and implements the same pure, synchronous translators:
 //!
 //! * `build_request`: OpenAI request → native request body + path (+ auth headers),
 //! * `decode_response`: native JSON → OpenAI `chat.completion` + [`Usage`],
-//! * a stream translator: native stream bytes → OpenAI SSE chunks,
-//! * `decode_error`: native error body → [`GatewayError`].
+//! * `stream`: native stream bytes → OpenAI SSE chunks ([`StreamTranslator`], a closed enum
+//!   so the per-chunk path has no dynamic dispatch),
+//! * `decode_error`: native error body → [`GatewayError`],
+//! * `build_embeddings` / `decode_embeddings`.
 //!
-//! [`ProviderKind`] is a closed enum, so dispatch is a `match`, not a `dyn` call.
+//! The free functions below are the entry points the proxy calls; they look the kind's
+//! implementation up with [`provider::of`].
 
 pub mod anthropic;
 pub mod azure;
@@ -22,6 +25,7 @@ pub mod ollama;
 pub mod openai;
 pub mod params;
 pub mod presets;
+pub mod provider;
 pub mod settings;
 pub mod sse_driver;
 #[cfg(test)]
@@ -86,15 +90,7 @@ pub fn build_request(
     raw_body: &[u8],
     model: &str,
 ) -> Result<UpstreamRequest, GatewayError> {
-    match provider.kind {
-        ProviderKind::OpenAi => openai::build_request(provider, req, raw_body, model),
-        ProviderKind::Anthropic => anthropic::build_request(provider, req, model),
-        ProviderKind::Azure => azure::build_request(provider, req, raw_body, model),
-        ProviderKind::Gemini => gemini::build_request(provider, req, model),
-        ProviderKind::Ollama => ollama::build_request(provider, req, model),
-        ProviderKind::Cohere => cohere::build_request(provider, req, model),
-        ProviderKind::Bedrock => bedrock::build_request(provider, req, model),
-    }
+    provider::of(provider.kind).build_request(provider, req, raw_body, model)
 }
 
 /// Adds the provider's authentication and protocol headers.
@@ -102,17 +98,9 @@ pub fn add_auth_headers(
     provider: &ProviderSettings,
     header: &mut RequestHeader,
 ) -> Result<(), GatewayError> {
-    let res = match provider.kind {
-        ProviderKind::OpenAi => openai::add_headers(provider, header),
-        ProviderKind::Anthropic => anthropic::add_headers(provider, header),
-        ProviderKind::Azure => azure::add_headers(provider, header),
-        ProviderKind::Gemini => gemini::add_headers(provider, header),
-        ProviderKind::Ollama => ollama::add_headers(provider, header),
-        ProviderKind::Cohere => cohere::add_headers(provider, header),
-        // Signed per request: the signature travels in `UpstreamRequest::headers`.
-        ProviderKind::Bedrock => Ok(()),
-    };
-    res.map_err(|_| GatewayError::internal())
+    provider::of(provider.kind)
+        .add_headers(provider, header)
+        .map_err(|_| GatewayError::internal())
 }
 
 /// Translates a successful non-streaming response body; `upstream_model` is the model asked
@@ -123,38 +111,18 @@ pub fn decode_response(
     ctx: &TranslateCtx<'_>,
     upstream_model: &str,
 ) -> Result<DecodedResponse, GatewayError> {
-    match kind {
-        ProviderKind::OpenAi | ProviderKind::Azure => openai::decode_response(body),
-        ProviderKind::Anthropic => anthropic::decode_response(body, ctx),
-        ProviderKind::Gemini => gemini::decode_response(body, ctx),
-        ProviderKind::Ollama => ollama::decode_response(body, ctx, upstream_model),
-        ProviderKind::Cohere => cohere::decode_response(body, ctx, upstream_model),
-        ProviderKind::Bedrock => bedrock::decode_response(body, ctx, upstream_model),
-    }
+    provider::of(kind).decode_response(body, ctx, upstream_model)
 }
 
 /// Translates a provider error response. `retry_after` comes from the response header.
 pub fn decode_error(
     provider: &ProviderSettings,
     status: u16,
+    head: &pingora::http::ResponseHeader,
     body: &[u8],
     retry_after: Option<u64>,
 ) -> GatewayError {
-    let message = match provider.kind {
-        ProviderKind::OpenAi => openai::error_message(body),
-        ProviderKind::Anthropic => anthropic::error_message(body),
-        ProviderKind::Gemini => gemini::error_message(body),
-        ProviderKind::Ollama => ollama::error_message(body),
-        ProviderKind::Cohere => cohere::error_message(body),
-        ProviderKind::Bedrock => bedrock::error_message(body, None),
-        ProviderKind::Azure => openai::error_message(body),
-    };
-    // Google errors may carry the delay in a RetryInfo detail instead of a header.
-    let retry_after = match provider.kind {
-        ProviderKind::Gemini => retry_after.or_else(|| gemini::retry_delay(body)),
-        _ => retry_after,
-    };
-    upstream_error(&provider.name, status, message.as_deref(), retry_after)
+    provider::of(provider.kind).decode_error(provider, status, head, body, retry_after)
 }
 
 /// Maps a provider HTTP status to what the client sees.
@@ -221,25 +189,7 @@ pub enum StreamState {
 impl StreamTranslator {
     /// A translator for `kind`.
     pub fn new(kind: ProviderKind, ctx: &TranslateCtx<'_>, upstream_model: &str) -> Self {
-        match kind {
-            ProviderKind::OpenAi => StreamTranslator::OpenAi(openai::Passthrough::stream(ctx)),
-            ProviderKind::Azure => StreamTranslator::OpenAi(azure::stream(ctx)),
-            ProviderKind::Anthropic => StreamTranslator::Anthropic(
-                anthropic::AnthropicMachine::stream(ctx, upstream_model),
-            ),
-            ProviderKind::Gemini => {
-                StreamTranslator::Gemini(gemini::GeminiMachine::stream(ctx, upstream_model))
-            }
-            ProviderKind::Ollama => {
-                StreamTranslator::Ollama(ollama::OllamaMachine::stream(ctx, upstream_model))
-            }
-            ProviderKind::Cohere => {
-                StreamTranslator::Cohere(cohere::CohereMachine::stream(ctx, upstream_model))
-            }
-            ProviderKind::Bedrock => {
-                StreamTranslator::Bedrock(bedrock::BedrockStream::new(ctx, upstream_model))
-            }
-        }
+        provider::of(kind).stream(ctx, upstream_model)
     }
 
     /// Feeds upstream bytes, appending complete OpenAI SSE events to `out`.

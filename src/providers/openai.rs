@@ -373,5 +373,68 @@ fn carries_output(data: &str) -> bool {
     })
 }
 
+/// The OpenAI (and OpenAI-compatible) kind's translators.
+pub struct OpenAi;
+
+impl crate::providers::provider::Provider for OpenAi {
+    fn build_request(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::request::ChatRequest<'_>,
+        raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_request(p, req, raw, model)
+    }
+
+    fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
+        add_headers(p, h)
+    }
+
+    fn decode_response(
+        &self,
+        body: &[u8],
+        _ctx: &crate::providers::TranslateCtx<'_>,
+        _model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        decode_response(body)
+    }
+
+    fn stream(
+        &self,
+        ctx: &crate::providers::TranslateCtx<'_>,
+        _model: &str,
+    ) -> crate::providers::StreamTranslator {
+        crate::providers::StreamTranslator::OpenAi(Passthrough::stream(ctx))
+    }
+
+    fn error_message(&self, body: &[u8], _head: &pingora::http::ResponseHeader) -> Option<String> {
+        error_message(body)
+    }
+
+    fn build_embeddings(
+        &self,
+        p: &ProviderSettings,
+        _req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        crate::providers::embeddings::passthrough(
+            format!("{}/embeddings", p.endpoint.path_prefix),
+            raw,
+            model,
+        )
+    }
+
+    fn decode_embeddings(
+        &self,
+        body: &[u8],
+        _req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        _model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        crate::providers::embeddings::decode_openai(body)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -107,5 +107,45 @@ pub fn error_message(body: &[u8]) -> Option<String> {
     }
 }
 
+/// The Anthropic Messages kind's translators.
+pub struct Anthropic;
+
+impl crate::providers::provider::Provider for Anthropic {
+    fn build_request(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::request::ChatRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_request(p, req, model)
+    }
+
+    fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
+        add_headers(p, h)
+    }
+
+    fn decode_response(
+        &self,
+        body: &[u8],
+        ctx: &crate::providers::TranslateCtx<'_>,
+        _model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        decode_response(body, ctx)
+    }
+
+    fn stream(
+        &self,
+        ctx: &crate::providers::TranslateCtx<'_>,
+        model: &str,
+    ) -> crate::providers::StreamTranslator {
+        crate::providers::StreamTranslator::Anthropic(AnthropicMachine::stream(ctx, model))
+    }
+
+    fn error_message(&self, body: &[u8], _head: &pingora::http::ResponseHeader) -> Option<String> {
+        error_message(body)
+    }
+}
+
 #[cfg(test)]
 mod tests;

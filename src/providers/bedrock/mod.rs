@@ -205,5 +205,82 @@ pub(crate) fn exception_status(kind: &str) -> u16 {
     }
 }
 
+/// The Bedrock Converse kind's translators.
+pub struct Bedrock;
+
+impl crate::providers::provider::Provider for Bedrock {
+    fn build_request(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::request::ChatRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_request(p, req, model)
+    }
+
+    fn add_headers(
+        &self,
+        p: &ProviderSettings,
+        h: &mut pingora::http::RequestHeader,
+    ) -> pingora::Result<()> {
+        // Signed per request: the signature travels in `UpstreamRequest::headers`.
+        let _ = (p, h);
+        Ok(())
+    }
+
+    fn decode_response(
+        &self,
+        body: &[u8],
+        ctx: &crate::providers::TranslateCtx<'_>,
+        model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        decode_response(body, ctx, model)
+    }
+
+    fn stream(
+        &self,
+        ctx: &crate::providers::TranslateCtx<'_>,
+        model: &str,
+    ) -> crate::providers::StreamTranslator {
+        crate::providers::StreamTranslator::Bedrock(BedrockStream::new(ctx, model))
+    }
+
+    fn error_message(&self, body: &[u8], head: &pingora::http::ResponseHeader) -> Option<String> {
+        error_message(body, error_type(head).as_deref())
+    }
+
+    /// AWS names the exception in `x-amzn-errortype`, which decides the status.
+    fn decode_error(
+        &self,
+        p: &ProviderSettings,
+        status: u16,
+        head: &pingora::http::ResponseHeader,
+        body: &[u8],
+        retry_after: Option<u64>,
+    ) -> crate::error::GatewayError {
+        decode_error(p, status, body, retry_after, error_type(head).as_deref())
+    }
+
+    fn build_embeddings(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        embed::build(p, req, model)
+    }
+
+    fn decode_embeddings(
+        &self,
+        body: &[u8],
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        embed::decode(body, req, model)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -90,5 +90,64 @@ pub fn error_message(body: &[u8]) -> Option<String> {
     }
 }
 
+/// The Cohere kind's translators.
+pub struct Cohere;
+
+impl crate::providers::provider::Provider for Cohere {
+    fn build_request(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::request::ChatRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_request(p, req, model)
+    }
+
+    fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
+        add_headers(p, h)
+    }
+
+    fn decode_response(
+        &self,
+        body: &[u8],
+        ctx: &crate::providers::TranslateCtx<'_>,
+        model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        decode_response(body, ctx, model)
+    }
+
+    fn stream(
+        &self,
+        ctx: &crate::providers::TranslateCtx<'_>,
+        model: &str,
+    ) -> crate::providers::StreamTranslator {
+        crate::providers::StreamTranslator::Cohere(CohereMachine::stream(ctx, model))
+    }
+
+    fn error_message(&self, body: &[u8], _head: &pingora::http::ResponseHeader) -> Option<String> {
+        error_message(body)
+    }
+
+    fn build_embeddings(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_embeddings(p, req, model)
+    }
+
+    fn decode_embeddings(
+        &self,
+        body: &[u8],
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        decode_embeddings(body, req, model)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -225,5 +225,78 @@ pub fn retry_delay(body: &[u8]) -> Option<u64> {
     parse_error(body)?.retry_delay()
 }
 
+/// The Gemini kind's translators.
+pub struct Gemini;
+
+impl crate::providers::provider::Provider for Gemini {
+    fn build_request(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::request::ChatRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        build_request(p, req, model)
+    }
+
+    fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
+        add_headers(p, h)
+    }
+
+    fn decode_response(
+        &self,
+        body: &[u8],
+        ctx: &crate::providers::TranslateCtx<'_>,
+        _model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        decode_response(body, ctx)
+    }
+
+    fn stream(
+        &self,
+        ctx: &crate::providers::TranslateCtx<'_>,
+        model: &str,
+    ) -> crate::providers::StreamTranslator {
+        crate::providers::StreamTranslator::Gemini(GeminiMachine::stream(ctx, model))
+    }
+
+    fn error_message(&self, body: &[u8], _head: &pingora::http::ResponseHeader) -> Option<String> {
+        error_message(body)
+    }
+
+    /// Google errors may carry the delay in a RetryInfo detail instead of a header.
+    fn decode_error(
+        &self,
+        p: &ProviderSettings,
+        status: u16,
+        _head: &pingora::http::ResponseHeader,
+        body: &[u8],
+        retry_after: Option<u64>,
+    ) -> crate::error::GatewayError {
+        let message = error_message(body);
+        let retry_after = retry_after.or_else(|| retry_delay(body));
+        crate::providers::upstream_error(&p.name, status, message.as_deref(), retry_after)
+    }
+
+    fn build_embeddings(
+        &self,
+        p: &ProviderSettings,
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        _raw: &[u8],
+        model: &str,
+    ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
+        embed::build(p, req, model)
+    }
+
+    fn decode_embeddings(
+        &self,
+        body: &[u8],
+        req: &crate::translate::embeddings::EmbeddingsRequest<'_>,
+        model: &str,
+    ) -> Result<crate::providers::DecodedResponse, crate::error::GatewayError> {
+        embed::decode(body, req, model)
+    }
+}
+
 #[cfg(test)]
 mod tests;

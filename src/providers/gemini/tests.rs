@@ -110,19 +110,22 @@ fn blocked_prompt() {
 fn errors() {
     let p = provider(ProviderKind::Gemini);
     let body = br#"{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"6.2s"}]}}"#;
-    let e = decode_error(&p, 429, body, None);
+    let e = decode_error(&p, 429, &head(), body, None);
     assert_eq!((e.status, e.retry_after), (429, Some(7)));
     assert!(
         e.message.contains("Quota exceeded (RESOURCE_EXHAUSTED)"),
         "{}",
         e.message
     );
-    assert_eq!(decode_error(&p, 429, body, Some(2)).retry_after, Some(2));
+    assert_eq!(
+        decode_error(&p, 429, &head(), body, Some(2)).retry_after,
+        Some(2)
+    );
     let arr = br#"[{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}]"#;
-    let e = decode_error(&p, 503, arr, None);
+    let e = decode_error(&p, 503, &head(), arr, None);
     assert_eq!((e.status, e.retry_after), (503, Some(1)));
     assert!(e.message.contains("overloaded (UNAVAILABLE)"));
-    let e = decode_error(&p, 400, b"<html>bad</html>", None);
+    let e = decode_error(&p, 400, &head(), b"<html>bad</html>", None);
     assert!(e.message.contains("<html>bad</html>"));
 }
 
@@ -137,4 +140,8 @@ fn auth_header() {
         "sk-test-provider-key"
     );
     assert!(h.headers.get("authorization").is_none());
+}
+
+fn head() -> pingora::http::ResponseHeader {
+    pingora::http::ResponseHeader::build(400, None).unwrap()
 }

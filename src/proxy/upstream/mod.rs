@@ -115,7 +115,6 @@ impl Attempt<'_> {
         let status = resp.status.as_u16();
         if !(200..300).contains(&status) {
             let retry_after = retry_after(resp);
-            let aws_error_type = providers::bedrock::error_type(resp);
             let body = read_capped(
                 &mut upstream,
                 MAX_ERROR_BODY,
@@ -123,21 +122,17 @@ impl Attempt<'_> {
             )
             .await
             .unwrap_or_default();
+            let error = match upstream.response_header() {
+                Some(head) => {
+                    providers::decode_error(self.provider, status, head, &body, retry_after)
+                }
+                None => GatewayError::internal(),
+            };
             if upstream.response_done() {
                 self.connector
                     .release_http_session(upstream, &peer, Some(POOL_IDLE))
                     .await;
             }
-            let error = match self.provider.kind {
-                crate::config::ProviderKind::Bedrock => providers::bedrock::decode_error(
-                    self.provider,
-                    status,
-                    &body,
-                    retry_after,
-                    aws_error_type.as_deref(),
-                ),
-                _ => providers::decode_error(self.provider, status, &body, retry_after),
-            };
             return Outcome::Failed(AttemptFailure::from_status(
                 status,
                 &body,
