@@ -31,6 +31,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod billing;
 pub mod catalog;
 pub mod config;

@@ -1,4 +1,4 @@
-use super::writer::{Connect, LedgerWriter, Store, StoreError};
+use super::writer::{Connect, Store, StoreError};
 use super::*;
 use crate::auth::Principal;
 use crate::error::ErrorKind;
@@ -153,10 +153,9 @@ impl Connect for Fake {
 }
 
 fn spawn(fake: &Fake, capacity: usize) -> Ledger {
-    let (tx, rx) = tokio::sync::mpsc::channel(capacity);
-    let writer = LedgerWriter::with_connect(Box::new(fake.clone()), rx);
-    tokio::spawn(async move { writer.run().await });
-    Ledger { tx: Some(tx) }
+    let (ledger, writer) = Ledger::with_connect(Box::new(fake.clone()), capacity);
+    tokio::spawn(async move { writer.run(None).await });
+    ledger
 }
 
 fn dropped_count(reason: DropReason) -> u64 {
@@ -182,6 +181,25 @@ async fn batches_by_size_and_by_time() {
     let ids: Vec<String> = fake.batches.lock().concat();
     let want: Vec<String> = (0..BATCH_MAX + 3).map(|i| format!("req-{i}")).collect();
     assert_eq!(ids, want, "in order, none lost or duplicated");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trickle_is_written_within_the_batch_interval() {
+    let fake = Fake::default();
+    let ledger = spawn(&fake, 100);
+    // A row every fifth of the interval: each arrival must not postpone the batch.
+    for i in 0..6 {
+        ledger.record(sample(i));
+        tokio::time::sleep(BATCH_INTERVAL / 5).await;
+    }
+    let first = fake.batches.lock().first().cloned();
+    assert_eq!(
+        first
+            .as_deref()
+            .and_then(<[String]>::first)
+            .map(String::as_str),
+        Some("req-0")
+    );
 }
 
 #[tokio::test(start_paused = true)]
