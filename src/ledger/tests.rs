@@ -300,3 +300,88 @@ fn sqlite_migrates_once_and_inserts() {
         .unwrap();
     assert_eq!(day.len(), 10, "SQLite reads the timestamp: {day}");
 }
+
+/// Rows recorded through [`Ledger::new`] (the real writer service) are in the store after a
+/// flush, and the rest after the last handle is dropped.
+async fn writes_through_the_service(target: &LedgerTarget) -> Vec<usize> {
+    let (ledger, writer) = Ledger::new(target);
+    let task = tokio::spawn(async move { writer.unwrap().run(None).await });
+    for i in 0..3 {
+        ledger.record(sample(i));
+    }
+    ledger.flush(Duration::from_secs(10)).await;
+    let mut counts = vec![count_rows(target).await];
+    ledger.record(sample(3));
+    drop(ledger);
+    task.await.unwrap();
+    counts.push(count_rows(target).await);
+    counts
+}
+
+async fn count_rows(target: &LedgerTarget) -> usize {
+    match target {
+        LedgerTarget::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
+                .unwrap();
+            usize::try_from(n).unwrap()
+        }
+        LedgerTarget::Postgres(url) => {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let n: i64 = client
+                .query_one("SELECT count(*) FROM requests", &[])
+                .await
+                .unwrap()
+                .get(0);
+            usize::try_from(n).unwrap()
+        }
+        LedgerTarget::Off => 0,
+    }
+}
+
+#[tokio::test]
+async fn sqlite_writer_service_flushes_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = LedgerTarget::Sqlite(dir.path().join("ledger.db"));
+    assert_eq!(writes_through_the_service(&target).await, vec![3, 4]);
+}
+
+#[tokio::test]
+async fn postgres_writer_service_flushes_and_finishes() {
+    let url = std::env::var("SWITCHYARD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let connected = tokio::time::timeout(
+        Duration::from_secs(3),
+        tokio_postgres::connect(&url, tokio_postgres::NoTls),
+    )
+    .await;
+    let Ok(Ok((admin, conn))) = connected else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED postgres_writer_service_flushes_and_finishes: postgres not reachable"
+        );
+        return;
+    };
+    tokio::spawn(conn);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let schema = format!("ledger_writer_test_{}_{nanos}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let target = LedgerTarget::Postgres(format!("{url}?options=-csearch_path%3D{schema}"));
+    let counts = writes_through_the_service(&target).await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    assert_eq!(counts, vec![3, 4]);
+}
