@@ -1,5 +1,5 @@
 //! Budget-alert webhook: when spend crosses a threshold of a budget (e.g. 50 %, 80 %, 100 %),
-//! the quota layer calls [`Alerts::notify`], which `try_send`s into a bounded channel and never
+//! the quota layer calls [`Alerts::notify`], which queues it ([`crate::batch::Queue`]) and never
 //! waits. The [`AlertSender`] background service POSTs each alert as JSON to the configured
 //! `http://` or `https://` URL, one at a time, with a 5 s timeout and 2 retries with backoff
 //! (on connection errors, 5xx, 408 and 429). Outcomes are counted in
@@ -13,16 +13,14 @@
 //! "budget":"daily"|"monthly"|"total","window":"2026-11-26","threshold_percent":80,
 //! "limit_usd":…,"spent_usd":…,"ts":RFC 3339}`, amounts as numbers with six decimals.
 
+use crate::batch::{self, Policy, Queue, Sink};
 use crate::billing::usage::Usd;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use pingora::server::ShutdownWatch;
-use pingora::services::background::BackgroundService;
 use prometheus::{IntCounterVec, Opts};
 use serde::Serialize;
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
-use tokio::sync::mpsc;
 
 /// Thresholds (percent of a budget) alerted by default.
 pub const DEFAULT_THRESHOLDS: &[u8] = &[50, 80, 100];
@@ -137,8 +135,18 @@ pub fn crossed(limit_micros: u64, before: u64, after: u64, thresholds: &[u8]) ->
 /// Handle used by the quota layer (cheap to clone).
 #[derive(Debug, Clone)]
 pub struct Alerts {
-    tx: Option<mpsc::Sender<BudgetAlert>>,
+    queue: Queue<BudgetAlert>,
 }
+
+/// Alerts are sent one at a time as soon as they are taken; none are held (a failed one is
+/// retried inside [`Webhook`]'s write), and nothing is buffered.
+const POLICY: Policy = Policy {
+    capacity: CHANNEL_CAPACITY,
+    max_batch: 16,
+    linger: Duration::ZERO,
+    pause: Duration::ZERO,
+    flush_every: None,
+};
 
 impl Alerts {
     /// The handle and its sender service for webhook `url` (`http://` or `https://`). The
@@ -150,7 +158,6 @@ impl Alerts {
     /// As [`Alerts::new`], retrying after `backoff` (then twice that).
     pub fn with_backoff(url: &str, backoff: Duration) -> Result<(Self, AlertSender), String> {
         let shown = endpoint(url)?;
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))
             .http_status_as_error(false)
@@ -159,29 +166,28 @@ impl Alerts {
             .build()
             .into();
         LazyLock::force(&ALERTS);
-        Ok((
-            Self { tx: Some(tx) },
-            AlertSender {
-                url: url.to_string(),
-                shown,
-                agent,
-                backoff,
-                rx: parking_lot::Mutex::new(Some(rx)),
-            },
-        ))
+        let sink = Webhook {
+            url: url.to_string(),
+            shown,
+            agent,
+            backoff,
+        };
+        let (queue, sender) = batch::channel(POLICY, sink, |_| {
+            ALERTS.with_label_values(&["dropped"]).inc();
+        });
+        Ok((Self { queue }, sender))
     }
 
     /// A handle that sends nothing (no webhook configured).
     pub fn off() -> Self {
-        Self { tx: None }
+        Self {
+            queue: Queue::off(),
+        }
     }
 
     /// Queues `alert`; drops (and counts) it when the queue is full. Never waits.
     pub fn notify(&self, alert: BudgetAlert) {
-        let Some(tx) = &self.tx else { return };
-        if tx.try_send(alert).is_err() {
-            ALERTS.with_label_values(&["dropped"]).inc();
-        }
+        self.queue.record(alert);
     }
 }
 
@@ -199,22 +205,17 @@ fn endpoint(url: &str) -> Result<String, String> {
     }
 }
 
-/// Background service POSTing queued alerts.
-pub struct AlertSender {
+/// Background service POSTing queued alerts. Alerts are best effort: pending ones are not
+/// awaited at shutdown (nobody asks it for a flush).
+pub type AlertSender = batch::Writer<Webhook>;
+
+/// POSTs alerts to the webhook.
+pub struct Webhook {
     url: String,
     /// Scheme and host only.
     shown: String,
     agent: ureq::Agent,
     backoff: Duration,
-    rx: parking_lot::Mutex<Option<mpsc::Receiver<BudgetAlert>>>,
-}
-
-impl std::fmt::Debug for AlertSender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlertSender")
-            .field("endpoint", &self.shown)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Why one attempt failed.
@@ -225,13 +226,13 @@ enum Failure {
     Rejected(u16),
 }
 
-impl AlertSender {
-    /// Sends alerts until every handle is dropped.
-    pub async fn run(&self) {
-        let Some(mut rx) = self.rx.lock().take() else {
-            return;
-        };
-        while let Some(alert) = rx.recv().await {
+#[async_trait]
+impl Sink for Webhook {
+    type Item = BudgetAlert;
+
+    /// Delivers each alert in turn (with its retries), counting the outcome.
+    async fn write(&mut self, batch: &mut Vec<BudgetAlert>) {
+        for alert in batch.drain(..) {
             let outcome = if self.deliver(&alert).await {
                 "sent"
             } else {
@@ -240,7 +241,9 @@ impl AlertSender {
             ALERTS.with_label_values(&[outcome]).inc();
         }
     }
+}
 
+impl Webhook {
     /// POSTs with retries; whether the receiver accepted it.
     async fn deliver(&self, alert: &BudgetAlert) -> bool {
         let body = match alert.to_json() {
@@ -310,14 +313,6 @@ fn describe(e: &ureq::Error) -> String {
         ureq::Error::ConnectionFailed => "connection failed".into(),
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS error".into(),
         _ => "request failed".into(),
-    }
-}
-
-#[async_trait]
-impl BackgroundService for AlertSender {
-    async fn start(&self, _shutdown: ShutdownWatch) {
-        // Alerts are best effort: pending ones are not awaited at shutdown.
-        self.run().await;
     }
 }
 

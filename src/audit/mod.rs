@@ -2,7 +2,7 @@
 //!
 //! For keys with capture on, the request path calls [`AuditLog::record`]: the request and
 //! response texts are redacted ([`redact::Redactor`]) and capped at `max_bytes` *before* the
-//! event is queued, then `try_send` puts it into a bounded channel; the request never waits.
+//! event is queued ([`crate::batch::Queue`]); the request never waits.
 //! The [`writer::AuditWriter`] background service appends one JSON line per event to a file
 //! (default [`DEFAULT_PATH`], created with mode 0600 in a created directory) and flushes on
 //! shutdown. Events that cannot be kept are counted in `switchyard_audit_dropped_total{reason}`.
@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
-use tokio::sync::{mpsc, oneshot};
 
 pub use redact::{RedactRule, Redactor};
 pub use writer::AuditWriter;
@@ -110,11 +109,6 @@ fn rfc3339_millis<S: Serializer>(ts: &SystemTime, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&DateTime::<Utc>::from(*ts).to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-pub(crate) enum Message {
-    Event(Box<AuditEvent>),
-    Flush(oneshot::Sender<()>),
-}
-
 /// Handle used by the request path (cheap to clone).
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -123,18 +117,9 @@ pub struct AuditLog {
 
 #[derive(Debug)]
 struct Inner {
-    tx: mpsc::Sender<Message>,
+    queue: crate::batch::Queue<AuditEvent>,
     redactor: Redactor,
     max_bytes: usize,
-}
-
-impl std::fmt::Debug for Message {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Message::Event(_) => "Event",
-            Message::Flush(_) => "Flush",
-        })
-    }
 }
 
 impl AuditLog {
@@ -153,9 +138,9 @@ impl AuditLog {
         let redactor = Redactor::new(&config.redact)?.with_secrets(secrets);
         // The drop counter shows in /metrics from the start, not only after the first drop.
         LazyLock::force(&AUDIT_DROPPED);
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let (queue, writer) = writer::channel(config.path.clone(), capacity);
         let inner = Inner {
-            tx,
+            queue,
             redactor,
             max_bytes: config.max_bytes,
         };
@@ -163,7 +148,7 @@ impl AuditLog {
             Self {
                 inner: Some(Arc::new(inner)),
             },
-            AuditWriter::new(config.path.clone(), rx),
+            writer,
         ))
     }
 
@@ -183,25 +168,13 @@ impl AuditLog {
         let Some(inner) = &self.inner else { return };
         event.request = redact::redact_capped(&inner.redactor, &event.request, inner.max_bytes);
         event.response = redact::redact_capped(&inner.redactor, &event.response, inner.max_bytes);
-        match inner.tx.try_send(Message::Event(Box::new(event))) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => dropped("queue_full", 1),
-            Err(mpsc::error::TrySendError::Closed(_)) => dropped("closed", 1),
-        }
+        inner.queue.record(event);
     }
 
     /// Waits until everything queued so far is written and flushed, bounded by `timeout`
     /// (the shutdown watcher calls it).
     pub async fn flush(&self, timeout: Duration) {
         let Some(inner) = &self.inner else { return };
-        let (ack, done) = oneshot::channel();
-        if inner
-            .tx
-            .send_timeout(Message::Flush(ack), timeout)
-            .await
-            .is_ok()
-        {
-            let _ = tokio::time::timeout(timeout, done).await;
-        }
+        inner.queue.flush(timeout).await;
     }
 }

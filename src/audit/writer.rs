@@ -1,4 +1,5 @@
-//! The background service appending queued audit events to the JSON-lines file.
+//! The audit trail's sink: appends queued events to the JSON-lines file (the queue and the
+//! batching loop are [`crate::batch`]'s).
 //!
 //! The file (and its directory) is created on the first event, with mode 0600 (owner read and
 //! write only; an existing file keeps its mode). Lines are buffered and flushed every
@@ -6,107 +7,63 @@
 //! dropped. A file that cannot be opened or written is reopened on the next event; the events
 //! lost meanwhile are counted (`write_error`) and logged at most every [`LOG_EVERY`].
 
-use super::{AuditEvent, Message, dropped};
+use super::{AuditEvent, dropped};
+use crate::batch::{self, Policy, Queue, Sink};
 use async_trait::async_trait;
-use pingora::server::ShutdownWatch;
-use pingora::services::background::BackgroundService;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Longest a written line stays in the buffer.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
-/// Events taken from the queue at once.
-const BATCH: usize = 256;
 /// Least time between two error lines about the audit file.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// Background service owning the queue's receiving end.
-pub struct AuditWriter {
-    path: PathBuf,
-    rx: parking_lot::Mutex<Option<mpsc::Receiver<Message>>>,
-}
+/// Background service appending queued events to the file.
+pub type AuditWriter = batch::Writer<AuditFile>;
 
-impl AuditWriter {
-    pub(crate) fn new(path: PathBuf, rx: mpsc::Receiver<Message>) -> Self {
-        Self {
-            path,
-            rx: parking_lot::Mutex::new(Some(rx)),
-        }
-    }
-
-    /// Writes events until every handle is dropped. With `shutdown`, also flushes as soon as
-    /// shutdown starts (and keeps writing: in-flight requests may still record).
-    pub async fn run(&self, mut shutdown: Option<ShutdownWatch>) {
-        let Some(mut rx) = self.rx.lock().take() else {
-            return;
-        };
-        let mut file = AuditFile {
-            path: &self.path,
-            out: None,
-            last_error: None,
-        };
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut tick = tokio::time::interval(FLUSH_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                n = rx.recv_many(&mut batch, BATCH) => {
-                    if n == 0 {
-                        break;
-                    }
-                    for msg in batch.drain(..) {
-                        match msg {
-                            Message::Event(event) => file.write(&event),
-                            Message::Flush(ack) => {
-                                file.flush();
-                                let _ = ack.send(());
-                            }
-                        }
-                    }
-                }
-                _ = tick.tick() => file.flush(),
-                changed = wait_shutdown(&mut shutdown) => {
-                    file.flush();
-                    if changed.is_err() || changed.is_ok_and(|down| down) {
-                        shutdown = None;
-                    }
-                }
-            }
-        }
-        file.flush();
-    }
-}
-
-/// Resolves when the shutdown flag changes (`Ok(flag)`), never without a watch.
-async fn wait_shutdown(shutdown: &mut Option<ShutdownWatch>) -> Result<bool, ()> {
-    match shutdown {
-        Some(watch) => match watch.changed().await {
-            Ok(()) => Ok(*watch.borrow()),
-            Err(_) => Err(()),
-        },
-        None => std::future::pending().await,
-    }
+/// A queue of `capacity` events and the writer appending them to `path`.
+pub(crate) fn channel(path: PathBuf, capacity: usize) -> (Queue<AuditEvent>, AuditWriter) {
+    let policy = Policy {
+        capacity,
+        max_batch: 256,
+        linger: Duration::ZERO,
+        pause: batch::PAUSE,
+        flush_every: Some(FLUSH_INTERVAL),
+    };
+    let sink = AuditFile {
+        path,
+        out: None,
+        last_error: None,
+    };
+    batch::channel(policy, sink, |r| dropped(r.as_str(), 1))
 }
 
 #[async_trait]
-impl BackgroundService for AuditWriter {
-    async fn start(&self, shutdown: ShutdownWatch) {
-        self.run(Some(shutdown)).await;
+impl Sink for AuditFile {
+    type Item = AuditEvent;
+
+    async fn write(&mut self, batch: &mut Vec<AuditEvent>) {
+        for event in batch.drain(..) {
+            self.write_event(&event);
+        }
+    }
+
+    async fn flush(&mut self) {
+        self.flush_out();
     }
 }
 
 /// The audit file, opened lazily and reopened after a failure.
-struct AuditFile<'a> {
-    path: &'a Path,
+pub struct AuditFile {
+    path: PathBuf,
     out: Option<BufWriter<File>>,
     last_error: Option<Instant>,
 }
 
-impl AuditFile<'_> {
-    fn write(&mut self, event: &AuditEvent) {
+impl AuditFile {
+    fn write_event(&mut self, event: &AuditEvent) {
         let mut line = match serde_json::to_vec(event) {
             Ok(line) => line,
             Err(e) => {
@@ -117,7 +74,7 @@ impl AuditFile<'_> {
         };
         line.push(b'\n');
         if self.out.is_none() {
-            match open(self.path) {
+            match open(&self.path) {
                 Ok(f) => self.out = Some(BufWriter::with_capacity(64 * 1024, f)),
                 Err(e) => {
                     dropped("write_error", 1);
@@ -135,7 +92,7 @@ impl AuditFile<'_> {
         }
     }
 
-    fn flush(&mut self) {
+    fn flush_out(&mut self) {
         if let Some(out) = self.out.as_mut() {
             if let Err(e) = out.flush() {
                 self.out = None;

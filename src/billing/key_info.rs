@@ -3,15 +3,16 @@
 //!
 //! Unlimited limits (and their remaining amounts) are `null`. Budgets are USD numbers with six
 //! decimals. Daily budgets reset at 00:00 UTC, monthly ones at 00:00 UTC on the 1st (as
-//! [`crate::quota::BudgetSpec`] says); resets are computed from `now`.
+//! [`crate::quota::BudgetSpec`] says); resets are computed from `now` by [`crate::calendar`].
 
 use super::Rendered;
 use super::usage::Usd;
+use crate::calendar;
 use crate::error::GatewayError;
-use crate::ledger::query::{Spend, date_start};
+use crate::ledger::query::Spend;
 use crate::quota::LimitSpec;
 use bytes::Bytes;
-use chrono::{DateTime, Datelike, Days, Months, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::time::SystemTime;
 
@@ -104,19 +105,6 @@ struct Resets {
     monthly: String,
 }
 
-/// Start of the next UTC day after `now` (when daily budgets reset).
-pub fn next_daily_reset(now: SystemTime) -> SystemTime {
-    let today = DateTime::<Utc>::from(now).date_naive();
-    date_start(today.checked_add_days(Days::new(1)).unwrap_or(today))
-}
-
-/// 00:00 UTC on the 1st of the next month after `now` (when monthly budgets reset).
-pub fn next_monthly_reset(now: SystemTime) -> SystemTime {
-    let today = DateTime::<Utc>::from(now).date_naive();
-    let first = today.with_day(1).unwrap_or(today);
-    date_start(first.checked_add_months(Months::new(1)).unwrap_or(first))
-}
-
 /// The `/v1/key/info` JSON body.
 pub fn render(input: &KeyInfoInput<'_>) -> Result<Rendered, GatewayError> {
     let l = input.limits;
@@ -162,8 +150,8 @@ pub fn render(input: &KeyInfoInput<'_>) -> Result<Rendered, GatewayError> {
             },
         },
         resets: Resets {
-            daily: rfc3339(next_daily_reset(input.now)),
-            monthly: rfc3339(next_monthly_reset(input.now)),
+            daily: rfc3339(calendar::next_day_start(input.now)),
+            monthly: rfc3339(calendar::next_month_start(input.now)),
         },
     };
     let body = serde_json::to_vec(&info).map_err(|e| {

@@ -9,10 +9,11 @@
 pub mod key_info;
 pub mod usage;
 
+use crate::calendar::{date_start, next_day};
 use crate::error::{ErrorKind, GatewayError};
-use crate::ledger::query::{GroupBy, QueryError, date_start};
+use crate::ledger::query::{GroupBy, QueryError};
 use bytes::Bytes;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use percent_encoding::percent_decode_str;
 use std::time::SystemTime;
 
@@ -143,14 +144,13 @@ impl UsageQuery {
 
     /// The half-open time range `[from 00:00 UTC, day after to 00:00 UTC)` for the ledger.
     pub fn range(&self) -> (SystemTime, SystemTime) {
-        let end = self.to.checked_add_days(Days::new(1)).unwrap_or(self.to);
-        (date_start(self.from), date_start(end))
+        (date_start(self.from), date_start(next_day(self.to)))
     }
 }
 
 /// The current UTC day.
 pub fn today() -> NaiveDate {
-    DateTime::<Utc>::from(SystemTime::now()).date_naive()
+    crate::calendar::today()
 }
 
 /// The ledger reader for an HTTP answer: a 503 (details logged) when the store cannot be

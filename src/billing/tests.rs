@@ -298,11 +298,11 @@ fn key_info_shows_limits_remaining_and_resets() {
     );
     let mid = humantime::parse_rfc3339("2026-01-31T00:00:00Z").unwrap();
     assert_eq!(
-        humantime::format_rfc3339(key_info::next_monthly_reset(mid)).to_string(),
+        humantime::format_rfc3339(crate::calendar::next_month_start(mid)).to_string(),
         "2026-02-01T00:00:00Z"
     );
     assert_eq!(
-        humantime::format_rfc3339(key_info::next_daily_reset(mid)).to_string(),
+        humantime::format_rfc3339(crate::calendar::next_day_start(mid)).to_string(),
         "2026-02-01T00:00:00Z",
         "exactly midnight resets at the next midnight"
     );

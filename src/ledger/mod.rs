@@ -1,10 +1,11 @@
 //! Usage ledger: one row per model API request (chat, embeddings, messages), written off the
 //! request path.
 //!
-//! `logging()` builds a [`Row`] from the request context and `try_send`s it into a bounded
-//! channel; it never waits. The [`writer::LedgerWriter`] background service writes rows in
-//! batches (up to [`BATCH_MAX`] rows or every [`BATCH_INTERVAL`]) in one transaction to SQLite
-//! or Postgres, and the shutdown watcher flushes everything queued before the process exits.
+//! `logging()` builds a [`Row`] from the request context and queues it
+//! ([`crate::batch::Queue`]); it never waits. The [`writer::LedgerWriter`] background service
+//! writes rows in batches (up to [`BATCH_MAX`] rows, or once the first has waited
+//! [`BATCH_INTERVAL`]) in one transaction to SQLite or Postgres, and the shutdown watcher
+//! flushes everything queued before the process exits.
 //! Rows that cannot be kept (queue full, store failure) are counted in
 //! `switchyard_ledger_dropped_total{reason}` and logged at most every few seconds.
 //! Rows carry key *names*, never key values.
@@ -19,11 +20,11 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+use crate::batch::{self, Queue, Rejected};
 use crate::metrics::METRICS;
 use parking_lot::Mutex;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{mpsc, oneshot};
 
 pub use target::LedgerTarget;
 pub use writer::LedgerWriter;
@@ -131,24 +132,10 @@ pub const MIGRATION_2: &str = "ALTER TABLE requests ADD COLUMN key_id TEXT;
         revoked_at BIGINT
     );";
 
-pub(crate) enum Message {
-    Row(Box<Row>),
-    Flush(oneshot::Sender<()>),
-}
-
 /// Handle used by the request path.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    tx: Option<mpsc::Sender<Message>>,
-}
-
-impl std::fmt::Debug for Message {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Message::Row(_) => "Row",
-            Message::Flush(_) => "Flush",
-        })
-    }
+    queue: Queue<Row>,
 }
 
 impl Ledger {
@@ -160,36 +147,45 @@ impl Ledger {
     /// As [`Ledger::new`] with a queue of `capacity` rows.
     pub fn with_capacity(target: &LedgerTarget, capacity: usize) -> (Self, Option<LedgerWriter>) {
         if *target == LedgerTarget::Off {
-            return (Self { tx: None }, None);
+            return (Self::off(), None);
         }
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        (
-            Self { tx: Some(tx) },
-            Some(LedgerWriter::new(target.clone(), rx)),
-        )
+        let (ledger, writer) = Self::with_connect(Box::new(target.clone()), capacity);
+        (ledger, Some(writer))
+    }
+
+    /// A handle and its writer service writing to the stores `connect` opens.
+    pub(crate) fn with_connect(
+        connect: Box<dyn writer::Connect>,
+        capacity: usize,
+    ) -> (Self, LedgerWriter) {
+        let policy = batch::Policy {
+            capacity,
+            ..writer::POLICY
+        };
+        let (queue, writer) = batch::channel(policy, writer::LedgerSink::new(connect), |r| {
+            let reason = match r {
+                Rejected::Full => DropReason::QueueFull,
+                Rejected::Closed => DropReason::Closed,
+            };
+            dropped(reason, 1, "");
+        });
+        (Self { queue }, writer)
     }
 
     /// A handle that records nothing.
     pub fn off() -> Self {
-        Self { tx: None }
+        Self {
+            queue: Queue::off(),
+        }
     }
 
     /// Queues a row; drops (and counts) it when the queue is full. Never waits.
     pub fn record(&self, row: Row) {
-        let Some(tx) = &self.tx else { return };
-        match tx.try_send(Message::Row(Box::new(row))) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => dropped(DropReason::QueueFull, 1, ""),
-            Err(mpsc::error::TrySendError::Closed(_)) => dropped(DropReason::Closed, 1, ""),
-        }
+        self.queue.record(row);
     }
 
     /// Waits until everything queued so far is written (or dropped), bounded by `timeout`.
     pub async fn flush(&self, timeout: Duration) {
-        let Some(tx) = &self.tx else { return };
-        let (ack, done) = oneshot::channel();
-        if tx.send_timeout(Message::Flush(ack), timeout).await.is_ok() {
-            let _ = tokio::time::timeout(timeout, done).await;
-        }
+        self.queue.flush(timeout).await;
     }
 }

@@ -1,4 +1,4 @@
-use super::writer::{Connect, LedgerWriter, Store, StoreError};
+use super::writer::{Connect, Store, StoreError};
 use super::*;
 use crate::error::ErrorKind;
 use crate::summary::{Charge, RequestSummary};
@@ -175,10 +175,9 @@ impl Connect for Fake {
 }
 
 fn spawn(fake: &Fake, capacity: usize) -> Ledger {
-    let (tx, rx) = tokio::sync::mpsc::channel(capacity);
-    let writer = LedgerWriter::with_connect(Box::new(fake.clone()), rx);
-    tokio::spawn(async move { writer.run().await });
-    Ledger { tx: Some(tx) }
+    let (ledger, writer) = Ledger::with_connect(Box::new(fake.clone()), capacity);
+    tokio::spawn(async move { writer.run(None).await });
+    ledger
 }
 
 fn dropped_count(reason: DropReason) -> u64 {
@@ -204,6 +203,25 @@ async fn batches_by_size_and_by_time() {
     let ids: Vec<String> = fake.batches.lock().concat();
     let want: Vec<String> = (0..BATCH_MAX + 3).map(|i| format!("req-{i}")).collect();
     assert_eq!(ids, want, "in order, none lost or duplicated");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trickle_is_written_within_the_batch_interval() {
+    let fake = Fake::default();
+    let ledger = spawn(&fake, 100);
+    // A row every fifth of the interval: each arrival must not postpone the batch.
+    for i in 0..6 {
+        ledger.record(sample(i));
+        tokio::time::sleep(BATCH_INTERVAL / 5).await;
+    }
+    let first = fake.batches.lock().first().cloned();
+    assert_eq!(
+        first
+            .as_deref()
+            .and_then(<[String]>::first)
+            .map(String::as_str),
+        Some("req-0")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -303,4 +321,89 @@ fn sqlite_migrates_once_and_inserts() {
         .query_row("SELECT date(ts) FROM requests LIMIT 1", [], |r| r.get(0))
         .unwrap();
     assert_eq!(day.len(), 10, "SQLite reads the timestamp: {day}");
+}
+
+/// Rows recorded through [`Ledger::new`] (the real writer service) are in the store after a
+/// flush, and the rest after the last handle is dropped.
+async fn writes_through_the_service(target: &LedgerTarget) -> Vec<usize> {
+    let (ledger, writer) = Ledger::new(target);
+    let task = tokio::spawn(async move { writer.unwrap().run(None).await });
+    for i in 0..3 {
+        ledger.record(sample(i));
+    }
+    ledger.flush(Duration::from_secs(10)).await;
+    let mut counts = vec![count_rows(target).await];
+    ledger.record(sample(3));
+    drop(ledger);
+    task.await.unwrap();
+    counts.push(count_rows(target).await);
+    counts
+}
+
+async fn count_rows(target: &LedgerTarget) -> usize {
+    match target {
+        LedgerTarget::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
+                .unwrap();
+            usize::try_from(n).unwrap()
+        }
+        LedgerTarget::Postgres(url) => {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let n: i64 = client
+                .query_one("SELECT count(*) FROM requests", &[])
+                .await
+                .unwrap()
+                .get(0);
+            usize::try_from(n).unwrap()
+        }
+        LedgerTarget::Off => 0,
+    }
+}
+
+#[tokio::test]
+async fn sqlite_writer_service_flushes_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = LedgerTarget::Sqlite(dir.path().join("ledger.db"));
+    assert_eq!(writes_through_the_service(&target).await, vec![3, 4]);
+}
+
+#[tokio::test]
+async fn postgres_writer_service_flushes_and_finishes() {
+    let url = std::env::var("SWITCHYARD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let connected = tokio::time::timeout(
+        Duration::from_secs(3),
+        tokio_postgres::connect(&url, tokio_postgres::NoTls),
+    )
+    .await;
+    let Ok(Ok((admin, conn))) = connected else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED postgres_writer_service_flushes_and_finishes: postgres not reachable"
+        );
+        return;
+    };
+    tokio::spawn(conn);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let schema = format!("ledger_writer_test_{}_{nanos}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let target = LedgerTarget::Postgres(format!("{url}?options=-csearch_path%3D{schema}"));
+    let counts = writes_through_the_service(&target).await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    assert_eq!(counts, vec![3, 4]);
 }

@@ -1,10 +1,11 @@
 //! Budget windows in UTC civil time: the day ("2026-11-26"), the month ("2026-11") and the
-//! never-ending total ("total"), with when each resets. Pure date math (days from civil).
+//! never-ending total ("total"), with when each resets. The calendar itself is
+//! [`crate::calendar`]'s; this module only names windows and packs them into compact ids.
 
 use super::types::Period;
-use std::time::{Duration, SystemTime};
-
-const DAY_SECS: u64 = 86_400;
+use crate::calendar;
+use chrono::{Datelike, NaiveDate};
+use std::time::SystemTime;
 
 /// The window of `period` that `now` falls in, as its id ("2026-11-26", "2026-11", "total"),
 /// and when it ends (`None` for the total budget).
@@ -22,14 +23,11 @@ pub(crate) struct WindowIds {
 
 impl WindowIds {
     pub(crate) fn at(now: SystemTime) -> WindowIds {
-        let days = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() / DAY_SECS)
-            .unwrap_or(0);
-        let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
-        let month = u32::try_from(y.clamp(0, 9999)).unwrap_or(0) * 100 + m;
+        let date = calendar::date_of(now);
+        let year = u32::try_from(date.year().clamp(0, 9999)).unwrap_or(0);
+        let month = year * 100 + date.month();
         WindowIds {
-            day: month * 100 + d,
+            day: month * 100 + date.day(),
             month,
         }
     }
@@ -72,96 +70,75 @@ pub(crate) fn parse_window(period: Period, window: &str) -> Result<u32, String> 
         (Period::Total, ["total"]) => Ok(0),
         (Period::Monthly, [y, m]) if y.len() == 4 && m.len() == 2 => {
             let (y, m) = (num(y)?, num(m)?);
-            if !(1..=12).contains(&m) {
-                return Err(bad());
-            }
+            date(y, m, 1).ok_or_else(bad)?;
             Ok(y * 100 + m)
         }
         (Period::Daily, [y, m, d]) if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
             let (y, m, d) = (num(y)?, num(m)?, num(d)?);
-            if !(1..=12).contains(&m) || d < 1 || d > days_in_month(i64::from(y), m) {
-                return Err(bad());
-            }
+            date(y, m, d).ok_or_else(bad)?;
             Ok((y * 100 + m) * 100 + d)
         }
         _ => Err(bad()),
     }
 }
 
-/// When a window ends (00:00 UTC of the next day / of the 1st of the next month).
+/// When a window ends (00:00 UTC of the next day / of the 1st of the next month). An id no
+/// [`WindowIds`] or [`parse_window`] made counts as 1970-01-01.
 pub(crate) fn window_end(period: Period, key: u32) -> Option<SystemTime> {
-    let days = match period {
-        Period::Daily => days_from_civil(i64::from(key / 10_000), key / 100 % 100, key % 100) + 1,
-        Period::Monthly => {
-            let (y, m) = (i64::from(key / 100), key % 100);
-            if m >= 12 {
-                days_from_civil(y + 1, 1, 1)
-            } else {
-                days_from_civil(y, m + 1, 1)
-            }
-        }
+    let next = match period {
+        Period::Daily => calendar::next_day(key_date(key / 10_000, key / 100 % 100, key % 100)),
+        Period::Monthly => calendar::first_of_next_month(key_date(key / 100, key % 100, 1)),
         Period::Total => return None,
     };
-    let secs = u64::try_from(days).unwrap_or(0) * DAY_SECS;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    Some(calendar::date_start(next))
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+fn date(y: u32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number since 1970-01-01 (inverse of [`days_from_civil`]).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+fn key_date(y: u32, m: u32, d: u32) -> NaiveDate {
+    date(y, m, d).unwrap_or_default()
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
-    fn at(y: i64, m: u32, d: u32, secs_into_day: u64) -> SystemTime {
-        let days = u64::try_from(days_from_civil(y, m, d)).unwrap();
-        SystemTime::UNIX_EPOCH + Duration::from_secs(days * DAY_SECS + secs_into_day)
+    const DAY_SECS: u64 = 86_400;
+
+    fn at(y: i32, m: u32, d: u32, secs_into_day: u64) -> SystemTime {
+        calendar::date_start(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+            + Duration::from_secs(secs_into_day)
     }
 
     #[test]
-    fn civil_round_trips_over_four_centuries() {
-        for z in (-1000..200_000).step_by(7) {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
+    fn window_ids_follow_the_calendar_over_four_centuries() {
+        let mut date = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2400, 1, 1).unwrap();
+        while date < last {
+            let noon = calendar::date_start(date) + Duration::from_secs(DAY_SECS / 2);
+            let ids = WindowIds::at(noon);
+            assert_eq!(window_label(Period::Daily, ids.day), date.to_string());
+            assert_eq!(
+                window_label(Period::Monthly, ids.month),
+                date.format("%Y-%m").to_string()
+            );
+            assert_eq!(
+                window_end(Period::Daily, ids.day),
+                Some(calendar::next_day_start(noon))
+            );
+            date = calendar::next_day(date);
         }
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(
+            WindowIds::at(SystemTime::UNIX_EPOCH),
+            WindowIds {
+                day: 19_700_101,
+                month: 197_001
+            }
+        );
     }
 
     #[test]
@@ -175,6 +152,18 @@ mod tests {
         assert_eq!(w, "2026-11-26");
         let (w, _) = period_window(Period::Daily, at(2026, 11, 27, 0));
         assert_eq!(w, "2026-11-27");
+    }
+
+    #[test]
+    fn month_ends_roll_into_the_next_month() {
+        for (now, day_end, month_end) in [
+            (at(2026, 1, 31, 100), at(2026, 2, 1, 0), at(2026, 2, 1, 0)),
+            (at(2026, 4, 30, 100), at(2026, 5, 1, 0), at(2026, 5, 1, 0)),
+            (at(2026, 4, 29, 100), at(2026, 4, 30, 0), at(2026, 5, 1, 0)),
+        ] {
+            assert_eq!(period_window(Period::Daily, now).1, Some(day_end));
+            assert_eq!(period_window(Period::Monthly, now).1, Some(month_end));
+        }
     }
 
     #[test]
@@ -208,8 +197,16 @@ mod tests {
             period_window(Period::Daily, at(2027, 2, 28, 10)).1,
             Some(at(2027, 3, 1, 0))
         );
-        assert_eq!(at(2028, 3, 1, 0), at(2028, 2, 28, 2 * DAY_SECS));
-        assert_eq!(at(2100, 3, 1, 0), at(2100, 2, 28, DAY_SECS)); // 2100 is not leap
+        assert_eq!(
+            period_window(Period::Daily, at(2100, 2, 28, 10)).1,
+            Some(at(2100, 3, 1, 0)),
+            "2100 is not leap"
+        );
+        assert_eq!(
+            period_window(Period::Daily, at(2000, 2, 28, 10)).1,
+            Some(at(2000, 2, 29, 0)),
+            "2000 is"
+        );
         assert_eq!(
             period_window(Period::Monthly, at(2028, 2, 10, 0)).1,
             Some(at(2028, 3, 1, 0))
@@ -223,9 +220,14 @@ mod tests {
         assert_eq!(parse_window(Period::Monthly, "2026-11"), Ok(202_611));
         assert_eq!(parse_window(Period::Total, "total"), Ok(0));
         assert_eq!(parse_window(Period::Daily, "2028-02-29"), Ok(20_280_229));
+        assert_eq!(parse_window(Period::Daily, "2000-02-29"), Ok(20_000_229));
         for bad in [
             "2027-02-29",
+            "2100-02-29",
+            "2026-04-31",
             "2026-13-01",
+            "2026-00-10",
+            "2026-11-00",
             "2026-11",
             "26-11-26",
             "2026-1-26",
@@ -234,8 +236,14 @@ mod tests {
             assert!(parse_window(Period::Daily, bad).is_err(), "{bad}");
         }
         assert!(parse_window(Period::Monthly, "2026-11-26").is_err());
+        assert!(parse_window(Period::Monthly, "2026-13").is_err());
+        assert!(parse_window(Period::Monthly, "2026-00").is_err());
         assert!(parse_window(Period::Total, "2026").is_err());
         assert_eq!(window_label(Period::Daily, 20_261_126), "2026-11-26");
         assert_eq!(window_label(Period::Monthly, 202_601), "2026-01");
+        for w in ["2026-11-26", "2028-02-29", "2026-12-31"] {
+            let key = parse_window(Period::Daily, w).unwrap();
+            assert_eq!(window_label(Period::Daily, key), w);
+        }
     }
 }

@@ -21,9 +21,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 use store::{Dialect, PgReader, pg_err, pg_u64, sq_u64, sqlite_open, sqlite_run, ts_text};
 
-pub use types::{
-    GroupBy, GroupRow, QueryError, Spend, SpendTotals, UsageRow, date_start, day_start, month_start,
-};
+use crate::calendar::{day_start, month_start};
+pub use types::{GroupBy, GroupRow, QueryError, Spend, SpendTotals, UsageRow};
 
 /// A read connection to the ledger.
 pub struct LedgerReader {

@@ -2,6 +2,7 @@
 //! both stores must give the same answers for the same rows.
 
 use super::*;
+use crate::calendar::date_start;
 use crate::ledger::Row;
 use std::time::{Duration, UNIX_EPOCH};
 use tokio_postgres::NoTls;

@@ -1,10 +1,8 @@
-//! The answers of the ledger read queries (usage rows, groups, spend totals), the query error,
-//! and the UTC day / month boundaries they are computed over.
+//! The answers of the ledger read queries (usage rows, groups, spend totals) and the query
+//! error. The UTC day / month boundaries they are computed over are [`crate::calendar`]'s.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why a query gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,26 +120,5 @@ impl SpendTotals {
     /// The team's spend (zero when it has none).
     pub fn team(&self, team: &str) -> Spend {
         self.teams.get(team).copied().unwrap_or_default()
-    }
-}
-
-/// Start of the UTC day containing `t`.
-pub fn day_start(t: SystemTime) -> SystemTime {
-    let date = DateTime::<Utc>::from(t).date_naive();
-    date_start(date)
-}
-
-/// Start of the UTC month containing `t`.
-pub fn month_start(t: SystemTime) -> SystemTime {
-    let date = DateTime::<Utc>::from(t).date_naive();
-    date_start(date.with_day(1).unwrap_or(date))
-}
-
-/// 00:00 UTC of `date`.
-pub fn date_start(date: NaiveDate) -> SystemTime {
-    let secs = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
-    match u64::try_from(secs) {
-        Ok(s) => UNIX_EPOCH + Duration::from_secs(s),
-        Err(_) => UNIX_EPOCH,
     }
 }
