@@ -1,10 +1,12 @@
 //! Client formats: the APIs clients speak to the gateway, each in a folder of its own, on top
 //! of the providers (which know nothing of them).
 //!
-//! Today the gateway's intermediate form is the OpenAI chat request and chunk stream
-//! ([`crate::translate`]): the chat-completions front end is that form itself, and every other
-//! front end converts to and from it around the providers. [`ClientStream`] composes a
-//! provider's stream translator with the client format's last stage.
+//! Streams cross from providers to client formats as typed events
+//! ([`crate::translate::events::ChunkSink`]): a provider's translator decodes its native
+//! stream and calls the sink of the request's client format, which renders OpenAI chunks,
+//! Anthropic Messages events, …. Requests and JSON answers still use the OpenAI chat form as
+//! the gateway's intermediate ([`crate::translate`]). [`ClientStream`] is what the relay
+//! drives for one answer.
 //!
 //! - [`anthropic_messages`]: `POST /v1/messages` and `/v1/messages/count_tokens`.
 
@@ -19,8 +21,9 @@ use bytes::BytesMut;
 
 /// A provider's stream as the client's format needs it.
 pub enum ClientStream {
-    /// OpenAI chat chunks (the chat-completions front end).
-    Chat(StreamTranslator),
+    /// A provider's translator writing the client format's events: OpenAI chat chunks by
+    /// default, or the sink of the client format ([`crate::translate::events`]).
+    Translated(StreamTranslator),
     /// An Anthropic provider's stream relayed to an Anthropic Messages client.
     AnthropicRelay(RelayStream),
     /// Any other kind's stream, to OpenAI chunks, then to Anthropic Messages events.
@@ -32,7 +35,7 @@ impl ClientStream {
     /// error event or a malformed stream: the stream must end.
     pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<StreamState, GatewayError> {
         match self {
-            ClientStream::Chat(s) => s.feed(chunk, out),
+            ClientStream::Translated(s) => s.feed(chunk, out),
             ClientStream::AnthropicRelay(s) => s.feed(chunk, out),
             ClientStream::ToAnthropic(s) => s.feed(chunk, out),
         }
@@ -42,7 +45,7 @@ impl ClientStream {
     /// truncated (no terminal event).
     pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), GatewayError> {
         match self {
-            ClientStream::Chat(s) => s.finish(out),
+            ClientStream::Translated(s) => s.finish(out),
             ClientStream::AnthropicRelay(s) => s.finish(out),
             ClientStream::ToAnthropic(s) => s.finish(out),
         }
@@ -52,7 +55,7 @@ impl ClientStream {
     /// hidden by failing over.
     pub fn has_output(&self) -> bool {
         match self {
-            ClientStream::Chat(s) => s.has_output(),
+            ClientStream::Translated(s) => s.has_output(),
             ClientStream::AnthropicRelay(s) => s.machine().has_output(),
             ClientStream::ToAnthropic(s) => s.has_output(),
         }
@@ -61,7 +64,7 @@ impl ClientStream {
     /// Usage seen so far (final once the stream completed).
     pub fn usage(&self) -> Usage {
         match self {
-            ClientStream::Chat(s) => s.usage(),
+            ClientStream::Translated(s) => s.usage(),
             ClientStream::AnthropicRelay(s) => s.machine().usage(),
             ClientStream::ToAnthropic(s) => s.usage(),
         }

@@ -51,6 +51,8 @@ pub struct TranslateCtx<'a> {
     pub created: u64,
     /// The client asked for `stream_options.include_usage`.
     pub include_usage: bool,
+    /// The client format's stream renderer; `None`: OpenAI chat chunks.
+    pub sink: Option<crate::translate::events::SinkFactory>,
 }
 
 /// A native request ready to send.

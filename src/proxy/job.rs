@@ -102,7 +102,7 @@ impl Job<'_> {
     ) -> ClientStream {
         match self {
             Job::Messages(m) => m.stream_translator(kind, translate, model),
-            _ => ClientStream::Chat(providers::StreamTranslator::new(kind, translate, model)),
+            _ => ClientStream::Translated(providers::StreamTranslator::new(kind, translate, model)),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod borrow;
 pub mod embeddings;
+pub mod events;
 pub mod request;
 pub mod response;
 pub mod routing_params;

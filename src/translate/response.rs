@@ -1,16 +1,102 @@
 //! OpenAI outbound wire format: the `chat.completion` object and `chat.completion.chunk` SSE
 //! events, written straight into a caller-owned buffer.
 //!
-//! [`ChunkWriter`] renders the per-stream constant part of every chunk (`id`, `created`,
+//! [`OpenAiChunks`] renders the per-stream constant part of every chunk (`id`, `created`,
 //! `model`) once, so a translated token costs one escaped string and a few `memcpy`s.
+//! [`ChunkWriter`] is what provider stream translators write to: OpenAI chunks, or the
+//! [`ChunkSink`] of the request's client format.
 
+use super::events::ChunkSink;
 use super::{FinishReason, Usage};
+use crate::providers::TranslateCtx;
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
+/// Where a provider's stream translator writes its events.
+#[derive(Debug)]
+pub enum ChunkWriter {
+    /// OpenAI `chat.completion.chunk` events (no dynamic dispatch on the chat path).
+    OpenAi(OpenAiChunks),
+    /// Another client format's renderer.
+    Client(Box<dyn ChunkSink>),
+}
+
+impl ChunkWriter {
+    /// OpenAI chunks for `id`, `created` and `model`.
+    pub fn new(id: &str, created: u64, model: &str) -> Self {
+        ChunkWriter::OpenAi(OpenAiChunks::new(id, created, model))
+    }
+
+    /// The writer of a stream under `ctx`: the client format's sink when it has one, else
+    /// OpenAI chunks with the id `id`.
+    pub fn for_stream(ctx: &TranslateCtx<'_>, id: &str, model: &str) -> Self {
+        match ctx.sink {
+            Some(make) => ChunkWriter::Client(make(ctx, model)),
+            None => Self::new(id, ctx.created, model),
+        }
+    }
+
+    fn sink(&mut self) -> &mut dyn ChunkSink {
+        match self {
+            ChunkWriter::OpenAi(w) => w,
+            ChunkWriter::Client(s) => s.as_mut(),
+        }
+    }
+
+    /// See [`ChunkSink::set_model`].
+    pub fn set_model(&mut self, model: &str) {
+        self.sink().set_model(model);
+    }
+
+    /// The start of the answer, unless `started` says it was sent already; sets `started`.
+    pub fn role_once(&mut self, out: &mut BytesMut, started: &mut bool) {
+        if !*started {
+            *started = true;
+            self.sink().role(out);
+        }
+    }
+
+    /// See [`ChunkSink::content`].
+    pub fn content(&mut self, out: &mut BytesMut, text: &str) {
+        self.sink().content(out, text);
+    }
+
+    /// See [`ChunkSink::reasoning`].
+    pub fn reasoning(&mut self, out: &mut BytesMut, text: &str) {
+        self.sink().reasoning(out, text);
+    }
+
+    /// See [`ChunkSink::tool_call_start`].
+    pub fn tool_call_start(&mut self, out: &mut BytesMut, index: u32, id: &str, name: &str) {
+        self.sink().tool_call_start(out, index, id, name);
+    }
+
+    /// See [`ChunkSink::tool_call_args`].
+    pub fn tool_call_args(&mut self, out: &mut BytesMut, index: u32, fragment: &str) {
+        self.sink().tool_call_args(out, index, fragment);
+    }
+
+    /// See [`ChunkSink::tool_call_whole`].
+    pub fn tool_call_whole(
+        &mut self,
+        out: &mut BytesMut,
+        index: u32,
+        id: &str,
+        name: &str,
+        arguments: &str,
+    ) {
+        self.sink().tool_call_whole(out, index, id, name, arguments);
+    }
+
+    /// See [`ChunkSink::end`].
+    pub fn end(&mut self, out: &mut BytesMut, reason: FinishReason, usage: Option<Usage>) {
+        self.sink().end(out, reason, usage);
+    }
+}
+
 /// Writes OpenAI stream chunks for one response.
 #[derive(Debug, Clone)]
-pub struct ChunkWriter {
+pub struct OpenAiChunks {
     /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…`
     prefix: Vec<u8>,
     /// Length of the prefix up to and including `"created":N`; the model follows.
@@ -20,7 +106,7 @@ pub struct ChunkWriter {
 const CHOICE_OPEN: &[u8] = br#","choices":[{"index":0,"delta":{"#;
 const CHOICE_CLOSE: &[u8] = br#"},"logprobs":null,"finish_reason":null}]}"#;
 
-impl ChunkWriter {
+impl OpenAiChunks {
     /// Prepares the constant prefix for `id`, `created` and `model`.
     pub fn new(id: &str, created: u64, model: &str) -> Self {
         let mut prefix = Vec::with_capacity(96 + id.len() + model.len());
@@ -161,6 +247,40 @@ impl ChunkWriter {
     }
 }
 
+impl ChunkSink for OpenAiChunks {
+    fn set_model(&mut self, model: &str) {
+        OpenAiChunks::set_model(self, model);
+    }
+    fn role(&mut self, out: &mut BytesMut) {
+        OpenAiChunks::role(self, out);
+    }
+    fn content(&mut self, out: &mut BytesMut, text: &str) {
+        OpenAiChunks::content(self, out, text);
+    }
+    fn reasoning(&mut self, out: &mut BytesMut, text: &str) {
+        OpenAiChunks::reasoning(self, out, text);
+    }
+    fn tool_call_start(&mut self, out: &mut BytesMut, index: u32, id: &str, name: &str) {
+        OpenAiChunks::tool_call_start(self, out, index, id, name);
+    }
+    fn tool_call_args(&mut self, out: &mut BytesMut, index: u32, fragment: &str) {
+        OpenAiChunks::tool_call_args(self, out, index, fragment);
+    }
+    fn tool_call_whole(
+        &mut self,
+        out: &mut BytesMut,
+        index: u32,
+        id: &str,
+        name: &str,
+        args: &str,
+    ) {
+        OpenAiChunks::tool_call_whole(self, out, index, id, name, args);
+    }
+    fn end(&mut self, out: &mut BytesMut, reason: FinishReason, usage: Option<Usage>) {
+        OpenAiChunks::end(self, out, reason, usage);
+    }
+}
+
 /// The stream terminator.
 pub fn done(out: &mut BytesMut) {
     out.extend_from_slice(b"data: [DONE]\n\n");
@@ -272,7 +392,7 @@ mod tests {
     /// Every chunk kind is valid JSON with the constant fields and the OpenAI shape.
     #[test]
     fn chunks_are_valid_openai() {
-        let w = ChunkWriter::new("chatcmpl-1", 42, "claude \"x\"");
+        let w = OpenAiChunks::new("chatcmpl-1", 42, "claude \"x\"");
         let mut out = BytesMut::new();
         w.role(&mut out);
         w.content(&mut out, "héllo \"q\"\n✓");

@@ -132,7 +132,7 @@ fn framing_and_writer(s: &Steady) -> (AllocationInfo, AllocationInfo) {
         (0..WARMUP).for_each(|_| feed());
         measure(|| (0..N).for_each(|_| feed()))
     };
-    let writer = ChunkWriter::new("chatcmpl-req", 1_700_000_000, UPSTREAM_MODEL);
+    let mut writer = ChunkWriter::new("chatcmpl-req", 1_700_000_000, UPSTREAM_MODEL);
     let mut out = BytesMut::with_capacity(4096);
     let mut write = || {
         writer.content(&mut out, "Hello");

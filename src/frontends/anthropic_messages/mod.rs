@@ -17,9 +17,12 @@
 //!   and a stream without `message_stop` is reported as truncated.
 //! * **Any other kind: translation.** The request is translated into an OpenAI chat request
 //!   ([`request::to_openai`]), parsed by [`ChatRequest::parse`] and built by the provider's
-//!   own translator, exactly as if an OpenAI client had sent it. The answer, once in OpenAI
-//!   form, is translated back: JSON by [`response::to_message`], streams by a second stage
-//!   ([`stream::ToAnthropic`]) behind the provider's [`StreamTranslator`] ([`ClientStream::ToAnthropic`]).
+//!   own translator, exactly as if an OpenAI client had sent it. JSON answers, once in OpenAI
+//!   form, are translated back by [`response::to_message`]. Streams are not: the provider's
+//!   [`StreamTranslator`] writes its events straight into [`stream::AnthropicEvents`], the
+//!   `/v1/messages` [`ChunkSink`](crate::translate::events::ChunkSink), so no stream is
+//!   rendered as OpenAI chunks and parsed again; only OpenAI-format providers, whose wire
+//!   format *is* OpenAI chunks, go through [`stream::ToAnthropic`].
 //!
 //! Errors on these endpoints are rendered Anthropic-shaped by the one error writer
 //! (`proxy::respond`, `error/anthropic.rs`); overload is 529 `overloaded_error`.
@@ -127,11 +130,21 @@ impl MessagesJob<'_> {
         translate: &TranslateCtx<'_>,
         model: &str,
     ) -> ClientStream {
-        if kind == ProviderKind::Anthropic {
-            ClientStream::AnthropicRelay(Relay::stream(translate))
-        } else {
-            let inner = StreamTranslator::new(kind, translate, model);
-            ClientStream::ToAnthropic(Box::new(ToAnthropic::new(inner, translate, model)))
+        match kind {
+            ProviderKind::Anthropic => ClientStream::AnthropicRelay(Relay::stream(translate)),
+            // OpenAI-format providers answer in OpenAI chunks: parse those into events.
+            ProviderKind::OpenAi | ProviderKind::Azure => {
+                let inner = StreamTranslator::new(kind, translate, model);
+                ClientStream::ToAnthropic(Box::new(ToAnthropic::new(inner, translate, model)))
+            }
+            // Every other kind's translator writes Anthropic events directly.
+            _ => {
+                let ctx = TranslateCtx {
+                    sink: Some(stream::sink),
+                    ..translate.clone()
+                };
+                ClientStream::Translated(StreamTranslator::new(kind, &ctx, model))
+            }
         }
     }
 }

@@ -23,7 +23,8 @@ use super::response::{input_tokens, stop_reason};
 use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
 use crate::providers::{StreamState, StreamTranslator, TranslateCtx, malformed_stream};
-use crate::translate::Usage;
+use crate::translate::events::ChunkSink;
+use crate::translate::{FinishReason, Usage};
 use bytes::BytesMut;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -88,9 +89,10 @@ enum Open {
     Tool(u32),
 }
 
-/// The OpenAI chunk → Anthropic event state machine.
+/// Renders stream events as Anthropic Messages events: the [`ChunkSink`] of the
+/// `/v1/messages` client format.
 #[derive(Debug)]
-pub struct ChunkMachine {
+pub struct AnthropicEvents {
     provider: String,
     id: String,
     model: String,
@@ -99,11 +101,23 @@ pub struct ChunkMachine {
     /// Index of the open block (valid while `open` is set); the next block gets `next`.
     index: u32,
     next: u32,
-    /// OpenAI tool indices that already had their block.
+    /// Tool indices that already had their block.
     tools_seen: Vec<u32>,
+    done: bool,
+}
+
+/// The sink of `/v1/messages` streams ([`crate::translate::events::SinkFactory`]).
+pub fn sink(ctx: &TranslateCtx<'_>, model: &str) -> Box<dyn ChunkSink> {
+    Box::new(AnthropicEvents::new(ctx, model))
+}
+
+/// OpenAI chat chunks (from an OpenAI-format provider) → Anthropic events: parses each chunk
+/// and drives [`AnthropicEvents`].
+#[derive(Debug)]
+pub struct ChunkMachine {
+    events: AnthropicEvents,
     finish: Option<String>,
     usage: Usage,
-    done: bool,
 }
 
 #[derive(Deserialize)]
@@ -174,8 +188,8 @@ struct PromptDetails {
     cache_write_tokens: Option<u64>,
 }
 
-impl ChunkMachine {
-    /// A machine whose message id derives from the gateway request id.
+impl AnthropicEvents {
+    /// Events whose message id derives from the gateway request id.
     pub fn new(ctx: &TranslateCtx<'_>, model: &str) -> Self {
         Self {
             provider: ctx.provider.to_string(),
@@ -186,8 +200,6 @@ impl ChunkMachine {
             index: 0,
             next: 0,
             tools_seen: Vec::new(),
-            finish: None,
-            usage: Usage::default(),
             done: false,
         }
     }
@@ -261,44 +273,46 @@ impl ChunkMachine {
         }
     }
 
-    fn tool(&mut self, t: ToolDelta<'_>, out: &mut BytesMut) {
-        let k = t.index.unwrap_or(0);
+    /// A tool call fragment: `id` and `name` when it starts, `args` a piece of its arguments.
+    fn tool(
+        &mut self,
+        k: u32,
+        id: Option<&str>,
+        name: Option<&str>,
+        args: Option<&str>,
+        out: &mut BytesMut,
+    ) {
         let fresh = self.open != Some(Open::Tool(k));
         if !self.ensure(Open::Tool(k), out) {
             return;
         }
-        let (name, args) = match t.function {
-            Some(f) => (f.name, f.arguments),
-            None => (None, None),
-        };
         if fresh {
             self.tools_seen.push(k);
             let mut block = BytesMut::with_capacity(96);
             block.extend_from_slice(br#"{"type":"tool_use","id":"#);
-            let id = match t.id {
-                Some(id) => id.into_owned(),
-                None => format!("toolu_{}_{k}", self.id),
-            };
-            events::push_str(&mut block, &id);
+            match id {
+                Some(id) => events::push_str(&mut block, id),
+                None => events::push_str(&mut block, &format!("toolu_{}_{k}", self.id)),
+            }
             block.extend_from_slice(br#","name":"#);
-            events::push_str(&mut block, name.as_deref().unwrap_or(""));
+            events::push_str(&mut block, name.unwrap_or(""));
             block.extend_from_slice(br#","input":{}}"#);
             events::block_start(out, self.index, &block);
         }
         if let Some(a) = args.filter(|a| !a.is_empty()) {
-            events::delta(out, self.index, "input_json_delta", "partial_json", &a);
+            events::delta(out, self.index, "input_json_delta", "partial_json", a);
         }
     }
 
-    fn end(&mut self, out: &mut BytesMut) {
+    /// `message_delta` (stop reason from the OpenAI `finish` name, usage) and `message_stop`.
+    fn end(&mut self, out: &mut BytesMut, finish: Option<&str>, u: Usage) {
         self.start(out);
         self.close_block(out);
         let has_tools = !self.tools_seen.is_empty();
-        let reason = match stop_reason(self.finish.as_deref()) {
+        let reason = match stop_reason(finish) {
             "end_turn" if has_tools => "tool_use",
             r => r,
         };
-        let u = self.usage;
         events::open(out, "message_delta");
         out.extend_from_slice(br#"{"type":"message_delta","delta":{"stop_reason":""#);
         out.extend_from_slice(reason.as_bytes());
@@ -317,23 +331,80 @@ impl ChunkMachine {
     }
 }
 
+impl ChunkSink for AnthropicEvents {
+    fn set_model(&mut self, model: &str) {
+        if !self.started && !model.is_empty() {
+            self.model = model.to_string();
+        }
+    }
+
+    fn role(&mut self, out: &mut BytesMut) {
+        self.start(out);
+    }
+
+    fn content(&mut self, out: &mut BytesMut, text: &str) {
+        self.start(out);
+        self.text(Open::Text, text, out);
+    }
+
+    fn reasoning(&mut self, out: &mut BytesMut, text: &str) {
+        self.start(out);
+        self.text(Open::Thinking, text, out);
+    }
+
+    fn tool_call_start(&mut self, out: &mut BytesMut, index: u32, id: &str, name: &str) {
+        self.start(out);
+        self.tool(index, Some(id), Some(name), None, out);
+    }
+
+    fn tool_call_args(&mut self, out: &mut BytesMut, index: u32, fragment: &str) {
+        self.start(out);
+        self.tool(index, None, None, Some(fragment), out);
+    }
+
+    fn tool_call_whole(
+        &mut self,
+        out: &mut BytesMut,
+        index: u32,
+        id: &str,
+        name: &str,
+        args: &str,
+    ) {
+        self.start(out);
+        self.tool(index, Some(id), Some(name), Some(args), out);
+    }
+
+    fn end(&mut self, out: &mut BytesMut, reason: FinishReason, usage: Option<Usage>) {
+        AnthropicEvents::end(self, out, Some(reason.as_str()), usage.unwrap_or_default());
+    }
+}
+
+impl ChunkMachine {
+    /// A machine whose message id derives from the gateway request id.
+    pub fn new(ctx: &TranslateCtx<'_>, model: &str) -> Self {
+        Self {
+            events: AnthropicEvents::new(ctx, model),
+            finish: None,
+            usage: Usage::default(),
+        }
+    }
+}
+
 impl SseMachine for ChunkMachine {
     fn event(&mut self, data: &str, out: &mut BytesMut) -> Result<(), GatewayError> {
         let data = data.trim();
         if data == "[DONE]" {
-            self.end(out);
+            self.events.end(out, self.finish.as_deref(), self.usage);
             return Ok(());
         }
         if data.is_empty() {
             return Ok(());
         }
         let chunk: Chunk<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
-        if !self.started {
-            if let Some(m) = chunk.model.as_deref().filter(|m| !m.is_empty()) {
-                self.model = m.to_string();
-            }
-            self.start(out);
+        if let Some(m) = chunk.model.as_deref() {
+            self.events.set_model(m);
         }
+        self.events.start(out);
         if let Some(u) = chunk.usage {
             let d = u.prompt_tokens_details.as_ref();
             self.usage = Usage {
@@ -346,17 +417,23 @@ impl SseMachine for ChunkMachine {
         }
         for choice in chunk.choices {
             if let Some(d) = choice.delta {
+                let e = &mut self.events;
                 if let Some(t) = d.reasoning_content.or(d.reasoning) {
-                    self.text(Open::Thinking, &t, out);
+                    e.text(Open::Thinking, &t, out);
                 }
                 if let Some(t) = d.content {
-                    self.text(Open::Text, &t, out);
+                    e.text(Open::Text, &t, out);
                 }
                 if let Some(t) = d.refusal {
-                    self.text(Open::Text, &t, out);
+                    e.text(Open::Text, &t, out);
                 }
                 for t in d.tool_calls {
-                    self.tool(t, out);
+                    let (name, args) = match t.function {
+                        Some(f) => (f.name, f.arguments),
+                        None => (None, None),
+                    };
+                    let k = t.index.unwrap_or(0);
+                    e.tool(k, t.id.as_deref(), name.as_deref(), args.as_deref(), out);
                 }
             }
             if let Some(f) = choice.finish_reason {
@@ -367,15 +444,15 @@ impl SseMachine for ChunkMachine {
     }
 
     fn is_done(&self) -> bool {
-        self.done
+        self.events.done
     }
 
     fn provider(&self) -> &str {
-        &self.provider
+        &self.events.provider
     }
 
     fn has_output(&self) -> bool {
-        self.started
+        self.events.started
     }
 
     fn usage(&self) -> Usage {

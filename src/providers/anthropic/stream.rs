@@ -96,7 +96,7 @@ impl AnthropicMachine {
     pub fn stream(ctx: &TranslateCtx<'_>, model: &str) -> AnthropicStream {
         SseTranslator::new(AnthropicMachine {
             provider: ctx.provider.to_string(),
-            writer: ChunkWriter::new(&format!("chatcmpl-{}", ctx.request_id), ctx.created, model),
+            writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             tool_index: Vec::new(),
             next_tool: 0,

@@ -106,7 +106,7 @@ impl BedrockStream {
         Self {
             provider: ctx.provider.to_string(),
             buf: BytesMut::new(),
-            writer: ChunkWriter::new(&format!("chatcmpl-{}", ctx.request_id), ctx.created, model),
+            writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             tool_index: Vec::new(),
             next_tool: 0,

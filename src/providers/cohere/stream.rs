@@ -113,7 +113,7 @@ impl CohereMachine {
         SseTranslator::new(CohereMachine {
             provider: ctx.provider.to_string(),
             request_id: ctx.request_id.to_string(),
-            writer: ChunkWriter::new(&format!("chatcmpl-{}", ctx.request_id), ctx.created, model),
+            writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             tool_index: Vec::new(),
             next_tool: 0,

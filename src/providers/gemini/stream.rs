@@ -44,7 +44,7 @@ impl GeminiMachine {
         SseTranslator::new(GeminiMachine {
             provider: ctx.provider.to_string(),
             request_id: ctx.request_id.to_string(),
-            writer: ChunkWriter::new(&format!("chatcmpl-{}", ctx.request_id), ctx.created, model),
+            writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             next_tool: 0,
             finish_reason: None,

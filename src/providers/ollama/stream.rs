@@ -59,7 +59,7 @@ impl OllamaMachine {
         NdjsonTranslator::new(OllamaMachine {
             provider: ctx.provider.to_string(),
             request_id: ctx.request_id.to_string(),
-            writer: ChunkWriter::new(&format!("chatcmpl-{}", ctx.request_id), ctx.created, model),
+            writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             model_seen: false,
             next_tool: 0,

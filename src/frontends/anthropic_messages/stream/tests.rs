@@ -237,3 +237,89 @@ fn truncation_is_an_error() {
     assert!(err.unwrap().contains("before it was complete"));
     assert!(!out.contains("message_stop"));
 }
+
+/// Feeds `input` to `t` cut at `cut` (whole when `cut` is 0): (output, error).
+fn drive(t: &mut ClientStreamUnderTest, input: &[u8], cut: usize) -> (Vec<u8>, Option<String>) {
+    let mut out = BytesMut::new();
+    let pieces: Vec<&[u8]> = if cut == 0 {
+        vec![input]
+    } else {
+        vec![&input[..cut], &input[cut..]]
+    };
+    for p in pieces {
+        if let Err(e) = t.feed(p, &mut out) {
+            return (out.to_vec(), Some(e.to_string()));
+        }
+    }
+    let err = t.finish(&mut out).err().map(|e| e.to_string());
+    (out.to_vec(), err)
+}
+
+type ClientStreamUnderTest = crate::frontends::ClientStream;
+
+/// Every translated provider kind's recorded streams give the same Anthropic events (and the
+/// same errors) whether the provider's translator writes them straight into [`AnthropicEvents`]
+/// or renders OpenAI chunks that [`ToAnthropic`] parses again (the former two-stage path) —
+/// fed whole and split at every byte.
+#[test]
+fn events_sink_matches_the_two_stage_path() {
+    let kinds = [
+        (ProviderKind::Anthropic, "anthropic"),
+        (ProviderKind::Gemini, "gemini"),
+        (ProviderKind::Bedrock, "bedrock"),
+        (ProviderKind::Ollama, "ollama"),
+        (ProviderKind::Cohere, "cohere"),
+    ];
+    let mut checked = 0;
+    for (kind, dir) in kinds {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(dir);
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let file = entry.unwrap().path();
+            if file.extension().is_some_and(|e| e == "py") {
+                continue;
+            }
+            let input = std::fs::read(&file).unwrap();
+            let c = ctx(true);
+            let two_stage = || {
+                crate::frontends::ClientStream::ToAnthropic(Box::new(ToAnthropic::new(
+                    StreamTranslator::new(kind, &c, "requested-model"),
+                    &c,
+                    "requested-model",
+                )))
+            };
+            let direct_ctx = TranslateCtx {
+                sink: Some(sink),
+                ..c.clone()
+            };
+            let direct = || {
+                crate::frontends::ClientStream::Translated(StreamTranslator::new(
+                    kind,
+                    &direct_ctx,
+                    "requested-model",
+                ))
+            };
+            let (want, want_err) = drive(&mut two_stage(), &input, 0);
+            assert!(!want.is_empty() || want_err.is_some(), "{file:?}");
+            for cut in 0..input.len() {
+                let (got, got_err) = drive(&mut direct(), &input, cut);
+                assert_eq!(got_err, want_err, "{file:?} cut at {cut}");
+                if want_err.is_none() {
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&want),
+                        "{file:?} cut at {cut}"
+                    );
+                } else {
+                    // On an in-band error the two-stage path lost the events rendered in the
+                    // same feed before the error; the direct path keeps them (the relay then
+                    // appends the error event), as the chat path always did.
+                    assert!(got.starts_with(&want), "{file:?} cut at {cut}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} transcripts checked");
+}
