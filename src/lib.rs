@@ -16,7 +16,7 @@
 //! | `request_filter` | endpoint | [`proxy::handlers`] | path and method dispatch; `/healthz`, `/v1/models`, `/v1/key/info`, `/v1/usage` answered locally |
 //! | ↳ | auth | [`auth`], [`keys`] | Bearer / `x-api-key` → HMAC digest lookup in the key directory, constant-time compare; revoked and expired keys are 401 |
 //! | ↳ `request_body_filter` | body | [`proxy::body`] | bounded read of the whole body (any size up to the limit; 413 beyond) |
-//! | ↳ | parse | [`translate::request`], [`translate::embeddings`], [`inbound`] | lazy OpenAI request envelope; embeddings; Anthropic Messages requests |
+//! | ↳ | parse | [`translate::request`], [`translate::embeddings`], [`frontends`] | lazy OpenAI request envelope; embeddings; Anthropic Messages requests |
 //! | ↳ `upstream_peer` | plan | [`proxy::peer`], [`routing`] | rules in file order → strategy over passive health ([`routing::health`]) and prices → overrides, context windows, fallbacks |
 //! | ↳ `request_filter` (admission) | admit | [`proxy::admit`], [`quota`] | allow-lists, then one atomic reservation of RPM/TPM/concurrency/budget demand over key, team and global scopes; refusals fire budget alerts ([`alerts`]) |
 //! | ↳ Pingora's retry loop | forward | [`proxy::forward`], [`proxy::peer::attempts`] | the attempt loop: [`proxy::peer::attempts::Attempts`] offers targets in plan order (active and passive health, retry budget, backoff, deadline, client gone) |
