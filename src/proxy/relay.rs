@@ -9,11 +9,14 @@ use super::ctx::RequestCtx;
 use super::respond;
 use super::upstream::OpenStream;
 use crate::error::{ErrorKind, GatewayError};
+use crate::frontends::ClientStream;
 use crate::metrics::METRICS;
 use crate::providers::StreamState;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
+use pingora::protocols::http::client::HttpSession;
 use pingora::proxy::Session;
+use pingora::upstreams::peer::HttpPeer;
 use std::time::{Duration, Instant};
 
 /// Streams `open` to the client. Returns when the stream ended (cleanly or with an in-band
@@ -30,9 +33,37 @@ pub async fn stream(
         peer,
         mut translator,
         mut pending,
-        mut complete,
+        complete,
     } = *open;
-    let provider = ctx.provider_name().unwrap_or("").to_string();
+    write_head(session, ctx).await?;
+    flush(session, ctx, &mut pending).await?;
+    let started = Instant::now();
+    let mut pump = Pump {
+        upstream: &mut upstream,
+        translator: &mut translator,
+        pending,
+        idle,
+        complete,
+    };
+    let outcome = pump.run(session, ctx).await;
+    ctx.upstream_time += started.elapsed();
+    ctx.usage = translator.usage();
+    let (complete, failure) = outcome?;
+    if let Some(e) = &failure {
+        fail_in_band(session, ctx, e).await?;
+    }
+    session
+        .write_response_body(Some(Bytes::new()), true)
+        .await
+        .map_err(Fail::Downstream)?;
+    if complete {
+        release(connector, upstream, &peer).await;
+    }
+    Ok(())
+}
+
+/// The `200 text/event-stream` head.
+async fn write_head(session: &mut Session, ctx: &mut RequestCtx) -> Result<(), Fail> {
     let mut header =
         respond::header(200, ctx, "text/event-stream", None).map_err(Fail::Downstream)?;
     header
@@ -45,82 +76,117 @@ pub async fn stream(
     session
         .write_response_header(Box::new(header), false)
         .await
-        .map_err(Fail::Downstream)?;
-    if !pending.is_empty() {
-        ctx.first_byte = Some(Instant::now());
-        ctx.captured(&pending);
-        session
-            .write_response_body(Some(pending.split().freeze()), false)
-            .await
-            .map_err(Fail::Downstream)?;
+        .map_err(Fail::Downstream)
+}
+
+/// Sends what the translator produced so far.
+async fn flush(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    pending: &mut BytesMut,
+) -> Result<(), Fail> {
+    if pending.is_empty() {
+        return Ok(());
     }
-    let upstream_started = Instant::now();
-    let mut failure: Option<GatewayError> = None;
-    upstream.set_read_timeout(Some(idle));
-    while !complete && failure.is_none() {
-        let read = tokio::select! {
-            read = tokio::time::timeout(idle, upstream.read_response_body()) => read,
-            gone = super::client_gone(session) => {
-                ctx.upstream_time += upstream_started.elapsed();
-                ctx.usage = translator.usage();
-                return Err(Fail::Downstream(gone));
-            }
-        };
-        match read {
-            Ok(Ok(Some(chunk))) => match translator.feed(&chunk, &mut pending) {
-                Ok(state) => complete = state == StreamState::Complete,
-                Err(e) => failure = Some(e),
-            },
-            Ok(Ok(None)) => match translator.finish(&mut pending) {
-                Ok(()) => complete = true,
-                Err(e) => failure = Some(e),
-            },
-            Ok(Err(e)) => failure = Some(interrupted(&provider, &e.to_string())),
-            Err(_) => failure = Some(stalled(&provider, idle)),
-        }
-        if !pending.is_empty() {
-            ctx.first_byte.get_or_insert_with(Instant::now);
-            ctx.captured(&pending);
-            session
-                .write_response_body(Some(pending.split().freeze()), false)
-                .await
-                .map_err(Fail::Downstream)?;
-        }
-    }
-    ctx.upstream_time += upstream_started.elapsed();
-    ctx.usage = translator.usage();
-    if let Some(e) = &failure {
-        log::warn!(
-            "request {}: stream from {provider} ended with an error after the response started: {e}",
-            ctx.request_id
-        );
-        METRICS
-            .stream_errors
-            .with_label_values(&[provider.as_str(), e.kind.as_str()])
-            .inc();
-        ctx.error = Some(e.kind);
-        session
-            .write_response_body(Some(respond::error_event(ctx, e)), false)
-            .await
-            .map_err(Fail::Downstream)?;
-    }
+    ctx.first_byte.get_or_insert_with(Instant::now);
+    ctx.captured(pending);
     session
-        .write_response_body(Some(Bytes::new()), true)
+        .write_response_body(Some(pending.split().freeze()), false)
         .await
-        .map_err(Fail::Downstream)?;
-    if complete {
-        // Read the rest (the chunked terminator) so the connection can return to the pool.
-        let drained = tokio::time::timeout(Duration::from_millis(100), async {
-            while let Ok(Some(_)) = upstream.read_response_body().await {}
-        })
-        .await;
-        if drained.is_ok() && upstream.response_done() {
-            connector
-                .release_http_session(upstream, &peer, Some(Duration::from_secs(60)))
-                .await;
+        .map_err(Fail::Downstream)
+}
+
+/// Upstream bytes in, translated events out, until the stream completes or fails.
+struct Pump<'a> {
+    upstream: &'a mut HttpSession,
+    translator: &'a mut ClientStream,
+    pending: BytesMut,
+    idle: Duration,
+    complete: bool,
+}
+
+impl Pump<'_> {
+    /// `(complete, failure)` once the stream is over; `Err` when the client went away.
+    async fn run(
+        &mut self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<(bool, Option<GatewayError>), Fail> {
+        let provider = ctx.provider_name().unwrap_or("").to_string();
+        self.upstream.set_read_timeout(Some(self.idle));
+        let mut failure = None;
+        while !self.complete && failure.is_none() {
+            let read = tokio::select! {
+                read = tokio::time::timeout(self.idle, self.upstream.read_response_body()) => read,
+                gone = super::client_gone(session) => return Err(Fail::Downstream(gone)),
+            };
+            failure = match read {
+                Ok(Ok(Some(chunk))) => self.feed(&chunk),
+                Ok(Ok(None)) => self.finish(),
+                Ok(Err(e)) => Some(interrupted(&provider, &e.to_string())),
+                Err(_) => Some(stalled(&provider, self.idle)),
+            };
+            flush(session, ctx, &mut self.pending).await?;
+        }
+        Ok((self.complete, failure))
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Option<GatewayError> {
+        match self.translator.feed(chunk, &mut self.pending) {
+            Ok(state) => {
+                self.complete = state == StreamState::Complete;
+                None
+            }
+            Err(e) => Some(e),
         }
     }
-    Ok(())
+
+    fn finish(&mut self) -> Option<GatewayError> {
+        match self.translator.finish(&mut self.pending) {
+            Ok(()) => {
+                self.complete = true;
+                None
+            }
+            Err(e) => Some(e),
+        }
+    }
+}
+
+/// A failure after the first byte: one in-band error event in the client's format, never a
+/// stream terminator.
+async fn fail_in_band(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    e: &GatewayError,
+) -> Result<(), Fail> {
+    let provider = ctx.provider_name().unwrap_or("");
+    log::warn!(
+        "request {}: stream from {provider} ended with an error after the response started: {e}",
+        ctx.request_id
+    );
+    METRICS
+        .stream_errors
+        .with_label_values(&[provider, e.kind.as_str()])
+        .inc();
+    ctx.error = Some(e.kind);
+    session
+        .write_response_body(Some(respond::error_event(ctx, e)), false)
+        .await
+        .map_err(Fail::Downstream)
+}
+
+/// Reads the rest of a completed stream (the chunked terminator) so the connection can return
+/// to the pool.
+async fn release(connector: &Connector, mut upstream: HttpSession, peer: &HttpPeer) {
+    let drained = tokio::time::timeout(Duration::from_millis(100), async {
+        while let Ok(Some(_)) = upstream.read_response_body().await {}
+    })
+    .await;
+    if drained.is_ok() && upstream.response_done() {
+        connector
+            .release_http_session(upstream, peer, Some(Duration::from_secs(60)))
+            .await;
+    }
 }
 
 fn interrupted(provider: &str, detail: &str) -> GatewayError {

@@ -11,13 +11,17 @@
 //! cache-write prices. So a reservation is an upper bound of what the request can cost.
 
 mod alerting;
+mod refusal;
 
+pub use refusal::refusal;
+
+use crate::config::LimitsSettings;
 use crate::error::{ErrorKind, GatewayError};
 use crate::metrics::METRICS;
 use crate::proxy::ctx::RequestCtx;
 use crate::proxy::job::Job;
 use crate::proxy::{GatewayState, Snapshot};
-use crate::quota::{Demand, Denial, LimitName, Scope, ScopeKind};
+use crate::quota::{Demand, Denial, Scope, ScopeKind};
 use crate::routing::Plan;
 use crate::translate::Usage;
 use std::sync::Arc;
@@ -41,8 +45,43 @@ pub async fn admit(
     let Some(principal) = ctx.principal.clone() else {
         return Ok(());
     };
-    let key = &principal.key;
-    if let Some(model) = ctx.requested_model.as_deref()
+    allow_lists(&principal.key, ctx.requested_model.as_deref(), plan.route)?;
+    if ctx.endpoint == crate::proxy::ctx::Endpoint::CountTokens {
+        // Token counting is free and generates nothing: allow-lists apply, limits do not.
+        return Ok(());
+    }
+    let limits = &snapshot.config.limits;
+    let Some(scopes) = scopes(&principal.key, limits) else {
+        // Nothing to count: no allocation, no store call.
+        return Ok(());
+    };
+    let demand = demand(snapshot, ctx, plan, job);
+    match state
+        .quota
+        .reserve(&scopes, demand, SystemTime::now())
+        .await
+    {
+        Ok(reservation) => {
+            ctx.admitted = Some(Admitted { reservation });
+            Ok(())
+        }
+        Err(Denial::Unavailable(e)) => store_unavailable(&e, limits.fail_open),
+        Err(denial) => {
+            if let Denial::Budget { .. } = &denial {
+                alerting::exhausted(state, &denial).await;
+            }
+            Err(refusal(&denial, SystemTime::now()))
+        }
+    }
+}
+
+/// The key's model and route allow-lists (403 naming what is not allowed).
+fn allow_lists(
+    key: &crate::keys::KeyRecord,
+    model: Option<&str>,
+    route: Option<&str>,
+) -> Result<(), GatewayError> {
+    if let Some(model) = model
         && !key.allows_model(model)
     {
         return Err(GatewayError::new(
@@ -53,7 +92,7 @@ pub async fn admit(
         .with_param("model")
         .with_code("model_not_allowed"));
     }
-    if let Some(route) = plan.route
+    if let Some(route) = route
         && !key.allows_route(route)
     {
         return Err(GatewayError::new(
@@ -63,19 +102,19 @@ pub async fn admit(
         )
         .with_code("route_not_allowed"));
     }
-    if ctx.endpoint == crate::proxy::ctx::Endpoint::CountTokens {
-        // Token counting is free and generates nothing: allow-lists apply, limits do not.
-        return Ok(());
-    }
-    let limits = &snapshot.config.limits;
+    Ok(())
+}
+
+/// The limited scopes of a request by `key`: the key's, its team's, the gateway's; `None`
+/// when none of them is limited.
+fn scopes(key: &crate::keys::KeyRecord, limits: &LimitsSettings) -> Option<Vec<Scope>> {
     let team = key
         .team
         .as_ref()
         .and_then(|t| Some((t, limits.teams.get(&**t)?)))
         .filter(|(_, spec)| !spec.is_unlimited());
     if key.limits.is_unlimited() && team.is_none() && limits.global.is_unlimited() {
-        // Nothing to count: no allocation, no store call.
-        return Ok(());
+        return None;
     }
     let mut scopes: Vec<Scope> = Vec::with_capacity(3);
     if !key.limits.is_unlimited() {
@@ -101,42 +140,27 @@ pub async fn admit(
             limits: limits.global.clone(),
         });
     }
-    let demand = demand(snapshot, ctx, plan, job);
-    match state
-        .quota
-        .reserve(&scopes, demand, SystemTime::now())
-        .await
-    {
-        Ok(reservation) => {
-            ctx.admitted = Some(Admitted { reservation });
-            Ok(())
-        }
-        Err(Denial::Unavailable(e)) => {
-            METRICS
-                .quota_store_errors
-                .with_label_values(&["reserve"])
-                .inc();
-            log_store_error(&e);
-            if limits.fail_open {
-                Ok(())
-            } else {
-                Err(GatewayError::new(
-                    503,
-                    ErrorKind::Overloaded,
-                    "Limits cannot be checked right now (the counter store is unreachable); \
-                     try again shortly.",
-                )
-                .with_code("limits_unavailable")
-                .with_retry_after(Some(1)))
-            }
-        }
-        Err(denial) => {
-            if let Denial::Budget { .. } = &denial {
-                alerting::exhausted(state, &denial).await;
-            }
-            Err(refusal(&denial, SystemTime::now()))
-        }
+    Some(scopes)
+}
+
+/// The counter store could not be reached: admit (fail open) or refuse with 503.
+fn store_unavailable(e: &str, fail_open: bool) -> Result<(), GatewayError> {
+    METRICS
+        .quota_store_errors
+        .with_label_values(&["reserve"])
+        .inc();
+    log_store_error(e);
+    if fail_open {
+        return Ok(());
     }
+    Err(GatewayError::new(
+        503,
+        ErrorKind::Overloaded,
+        "Limits cannot be checked right now (the counter store is unreachable); try again \
+         shortly.",
+    )
+    .with_code("limits_unavailable")
+    .with_retry_after(Some(1)))
 }
 
 /// The request's demand: prompt and output tokens, and their highest possible cost.
@@ -201,116 +225,6 @@ pub async fn settle(state: &GatewayState, admitted: Admitted, tokens: u64, cost_
             log_store_error(&e);
         }
     }
-}
-
-/// The client-facing error of a denial (OpenAI-shaped, naming the limit).
-pub fn refusal(denial: &Denial, now: SystemTime) -> GatewayError {
-    let whose = |kind: ScopeKind, id: &str| match kind {
-        ScopeKind::Key => format!("key '{id}'"),
-        ScopeKind::Team => format!("team '{id}'"),
-        ScopeKind::Global => "this gateway".to_string(),
-    };
-    match denial {
-        Denial::Rate {
-            scope,
-            id,
-            limit,
-            value,
-            retry_after,
-        } => {
-            count(*scope, limit_label(*limit));
-            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            GatewayError::new(
-                429,
-                ErrorKind::RateLimited,
-                format!(
-                    "Rate limit reached for {} on {}: limit {value}. Please try again in {secs}s.",
-                    whose(*scope, id),
-                    limit.as_str()
-                ),
-            )
-            .with_code("rate_limit_exceeded")
-            .with_param(limit_label(*limit))
-            .with_retry_after(Some(secs))
-        }
-        Denial::TooLarge {
-            scope,
-            id,
-            limit,
-            value,
-            requested,
-        } => {
-            count(*scope, limit_label(*limit));
-            GatewayError::new(
-                429,
-                ErrorKind::RateLimited,
-                format!(
-                    "Request too large for {} on {}: limit {value}, requested {requested}. \
-                     Lower max_tokens or shorten the prompt.",
-                    whose(*scope, id),
-                    limit.as_str()
-                ),
-            )
-            .with_code("rate_limit_exceeded")
-            .with_param(limit_label(*limit))
-            .final_answer()
-        }
-        Denial::Budget {
-            scope,
-            id,
-            period,
-            limit_micros,
-            spent_micros,
-            resets_at,
-        } => {
-            count(*scope, "budget");
-            let name = period.as_str();
-            let resets = match resets_at {
-                Some(t) => format!("; it resets at {}", humantime::format_rfc3339_seconds(*t)),
-                None => "; it does not reset (raise it to continue)".to_string(),
-            };
-            let retry = resets_at.map(|t| {
-                t.duration_since(now)
-                    .unwrap_or(Duration::ZERO)
-                    .as_secs()
-                    .max(1)
-            });
-            GatewayError::new(
-                429,
-                ErrorKind::BudgetExceeded,
-                format!(
-                    "Budget exceeded: the {name} budget of {} (${}) is spent (${} used or reserved){resets}.",
-                    whose(*scope, id),
-                    crate::catalog::cost::usd_string(*limit_micros),
-                    crate::catalog::cost::usd_string(*spent_micros),
-                ),
-            )
-            .with_code("budget_exceeded")
-            .with_param(format!("budget.{name}"))
-            .with_retry_after(retry)
-            .final_answer()
-        }
-        Denial::Unavailable(_) => GatewayError::new(
-            503,
-            ErrorKind::Overloaded,
-            "Limits cannot be checked right now; try again shortly.",
-        ),
-    }
-}
-
-fn limit_label(limit: LimitName) -> &'static str {
-    match limit {
-        LimitName::Rpm => "rpm",
-        LimitName::Tpm => "tpm",
-        LimitName::Concurrency => "max_concurrency",
-    }
-}
-
-fn count(scope: ScopeKind, limit: &str) {
-    METRICS
-        .limit_denied
-        .with_label_values(&[scope.as_str(), limit])
-        .inc();
 }
 
 /// Logs a counter-store failure at most every 10 s.
