@@ -107,6 +107,15 @@ impl ConfigError {
             message: message.into(),
         }
     }
+
+    /// The same error with its path taken as relative to `at` (`region` → `providers[0].region`).
+    pub(crate) fn within(self, at: &str) -> Self {
+        let path = match self.path.as_str() {
+            "" => at.to_string(),
+            p => format!("{at}.{p}"),
+        };
+        Self { path, ..self }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -176,3 +185,5 @@ impl Config {
 mod tests;
 #[cfg(test)]
 mod tests_governance;
+#[cfg(test)]
+mod tests_provider_kinds;

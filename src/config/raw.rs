@@ -1,6 +1,11 @@
 //! Raw config: the YAML file as written, before validation. Unknown fields are errors.
 
+mod provider;
+
 pub use crate::routing::rules::RawRule;
+pub use provider::{
+    Preset, RawAnthropic, RawAzure, RawBedrock, RawCommon, RawKind, RawPrices, RawProvider,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,8 +16,9 @@ use std::time::Duration;
 pub struct RawConfig {
     #[serde(default)]
     pub server: RawServer,
+    /// Each entry is read by [`RawProvider::from_yaml`] once its `kind` is known.
     #[serde(default)]
-    pub providers: Vec<RawProvider>,
+    pub providers: Vec<serde_yaml::Value>,
     #[serde(default)]
     pub routes: Vec<RawRoute>,
     #[serde(default)]
@@ -138,80 +144,6 @@ pub struct RawRetry {
     pub budget_min_per_sec: Option<f64>,
     #[serde(default, with = "humantime_serde")]
     pub budget_window: Option<Duration>,
-}
-
-/// One entry of `providers:`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawProvider {
-    pub name: String,
-    /// A provider kind (`openai`, `anthropic`, `gemini`, `bedrock`, `azure`, `ollama`,
-    /// `cohere`) or an OpenAI-compatible preset (`groq`, `mistral`, …).
-    pub kind: String,
-    /// What the provider's own SDK takes; optional where the kind or preset has a default.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    #[serde(default)]
-    pub api_key: Option<String>,
-    /// Bedrock: AWS region (default `AWS_REGION` / `AWS_DEFAULT_REGION`).
-    #[serde(default)]
-    pub region: Option<String>,
-    /// Bedrock: credentials (default the standard AWS environment variables).
-    #[serde(default)]
-    pub aws_access_key_id: Option<String>,
-    #[serde(default)]
-    pub aws_secret_access_key: Option<String>,
-    #[serde(default)]
-    pub aws_session_token: Option<String>,
-    /// Azure (deployment URLs): the `api-version` query parameter.
-    #[serde(default)]
-    pub api_version: Option<String>,
-    /// What to do with a parameter this provider cannot honour, for every such parameter:
-    /// `reject` (400 naming it) or `drop`. Unset: each parameter's documented default.
-    #[serde(default)]
-    pub unsupported_params: Option<String>,
-    /// Per-parameter override of `unsupported_params` (`seed: reject`, `n: drop`, …).
-    #[serde(default)]
-    pub params: BTreeMap<String, String>,
-    #[serde(default, with = "humantime_serde")]
-    pub connect_timeout: Option<Duration>,
-    #[serde(default, with = "humantime_serde")]
-    pub first_byte_timeout: Option<Duration>,
-    #[serde(default, with = "humantime_serde")]
-    pub stream_idle_timeout: Option<Duration>,
-    /// `max_tokens` sent to providers that require it when the client gave none.
-    pub default_max_tokens: Option<u64>,
-    /// Anthropic only: the `anthropic-version` header.
-    pub anthropic_version: Option<String>,
-    /// Extra headers sent on every request to this provider.
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    /// Active health checks (TCP/TLS connect) of this provider's endpoints.
-    pub health_check: Option<bool>,
-    /// Prices (USD per million tokens) for every model of this provider, replacing the
-    /// catalog's: `free`, or `{ input, output, cache_read, cache_write }`.
-    pub prices: Option<RawPrices>,
-}
-
-/// `prices:` of a provider.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum RawPrices {
-    /// `free` (the only accepted word).
-    Word(String),
-    Table(RawPriceTable),
-}
-
-/// `prices: { input, output, cache_read, cache_write }` in USD per million tokens.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPriceTable {
-    pub input: f64,
-    pub output: f64,
-    #[serde(default)]
-    pub cache_read: Option<f64>,
-    #[serde(default)]
-    pub cache_write: Option<f64>,
 }
 
 /// One entry of `routes:`.

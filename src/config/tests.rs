@@ -274,13 +274,17 @@ fn bedrock_region_and_credentials() {
         err(&format!(
             "providers: [{{name: o, kind: openai, region: us-east-1}}]\n{KEYS}"
         ))
-        .starts_with("providers[0].region: only applies to kind bedrock")
+        .starts_with(
+            "providers[0].region: unknown field `region` for kind openai (it applies to kind bedrock)"
+        )
     );
     assert!(
         err(&format!(
             "providers: [{{name: o, kind: openai, api_version: \"2024-10-21\"}}]\n{KEYS}"
         ))
-        .starts_with("providers[0].api_version: only applies to kind azure")
+        .starts_with(
+            "providers[0].api_version: unknown field `api_version` for kind openai (it applies to kind azure)"
+        )
     );
 }
 

@@ -9,7 +9,7 @@ mod routing;
 pub(super) use provider::endpoint;
 use provider::provider;
 
-use super::raw::{RawConfig, RawServer};
+use super::raw::{RawConfig, RawProvider, RawServer};
 use super::{
     AccessLogTarget, ClientKey, Config, ConfigError, Route, Secret, ServerSettings, Timeouts,
 };
@@ -43,6 +43,7 @@ pub(super) fn validate(raw: RawConfig, env: Lookup<'_>) -> VResult<Config> {
     let mut names = HashSet::new();
     for (i, p) in raw.providers.into_iter().enumerate() {
         let at = format!("providers[{i}]");
+        let p = RawProvider::from_yaml(p).map_err(|e| e.within(&at))?;
         let p = provider(&at, p, &server, env)?;
         if !names.insert(p.name.clone()) {
             return Err(ConfigError::new(

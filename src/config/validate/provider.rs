@@ -1,11 +1,11 @@
-//! Provider entries: kind or preset, base URL, credentials, Bedrock and Azure settings,
-//! parameter policy and price overrides.
+//! Provider entries: the kind's own settings (Bedrock region and credentials, Azure
+//! api-version, Anthropic version), base URL, parameter policy and price overrides.
 
 use super::{Lookup, VResult, check_name, positive};
 use crate::catalog::Prices;
-use crate::config::raw::{RawPrices, RawProvider};
+use crate::config::raw::{Preset, RawBedrock, RawCommon, RawKind, RawPrices, RawProvider};
 use crate::config::{
-    AwsCredentials, ConfigError, Endpoint, PRESETS, ParamAction, ParamPolicy, ProviderKind,
+    AwsCredentials, ConfigError, Endpoint, ParamAction, ParamPolicy, ProviderKind,
     ProviderSettings, Secret, ServerSettings, Timeouts,
 };
 use http::{HeaderName, HeaderValue, Uri};
@@ -33,6 +33,7 @@ pub(super) fn provider(
     server: &ServerSettings,
     env: Lookup<'_>,
 ) -> VResult<ProviderSettings> {
+    let RawProvider { common: raw, kind } = raw;
     check_name(&format!("{at}.name"), &raw.name)?;
     if raw.name.contains('/') {
         return Err(ConfigError::new(
@@ -40,73 +41,13 @@ pub(super) fn provider(
             "must not contain '/'",
         ));
     }
-    let (kind, preset) = kind(&format!("{at}.kind"), &raw.kind)?;
-    let region = if kind == ProviderKind::Bedrock {
-        let region = raw
-            .region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| {
-                ConfigError::new(
-                    format!("{at}.region"),
-                    "required for bedrock (or set AWS_REGION)",
-                )
-            })?;
-        if region.is_empty()
-            || !region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(ConfigError::new(
-                format!("{at}.region"),
-                format!("\"{region}\" is not an AWS region name"),
-            ));
-        }
-        region
-    } else {
-        if raw.region.is_some() {
-            return Err(only_for(at, "region", "bedrock"));
-        }
-        String::new()
-    };
-    let aws = if kind == ProviderKind::Bedrock {
-        Some(aws_credentials(at, &raw, env)?)
-    } else {
-        for (field, v) in [
-            ("aws_access_key_id", &raw.aws_access_key_id),
-            ("aws_secret_access_key", &raw.aws_secret_access_key),
-            ("aws_session_token", &raw.aws_session_token),
-        ] {
-            if v.is_some() {
-                return Err(only_for(at, field, "bedrock"));
-            }
-        }
-        None
-    };
-    if kind != ProviderKind::Azure && raw.api_version.is_some() {
-        return Err(only_for(at, "api_version", "azure"));
-    }
-    let api_version = raw
-        .api_version
-        .clone()
-        .unwrap_or_else(|| "2024-10-21".to_string());
-    if api_version.is_empty()
-        || !api_version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return Err(ConfigError::new(
-            format!("{at}.api_version"),
-            "must be an api-version such as 2024-10-21",
-        ));
-    }
+    let own = kind_settings(at, kind, env)?;
     let bedrock_url;
-    let base_url = match (&raw.base_url, preset, kind) {
+    let base_url = match (&raw.base_url, own.preset, own.kind) {
         (Some(u), _, _) => u.as_str(),
         (None, Some((_, url)), _) => url,
         (None, None, ProviderKind::Bedrock) => {
-            bedrock_url = format!("https://bedrock-runtime.{region}.amazonaws.com");
+            bedrock_url = format!("https://bedrock-runtime.{}.amazonaws.com", own.region);
             bedrock_url.as_str()
         }
         (None, None, k) => k.default_base_url().ok_or_else(|| {
@@ -144,7 +85,7 @@ pub(super) fn provider(
     }
     Ok(ProviderSettings {
         name: raw.name,
-        kind,
+        kind: own.kind,
         endpoint,
         api_key: Secret::new(api_key),
         // Provider values override the server-level defaults.
@@ -166,49 +107,101 @@ pub(super) fn provider(
             )?,
         },
         default_max_tokens,
-        anthropic_version: raw
-            .anthropic_version
-            .unwrap_or_else(|| "2023-06-01".to_string()),
+        anthropic_version: own.anthropic_version,
         headers,
         health_check: raw.health_check.unwrap_or(true),
-        preset: preset.map(|(name, _)| name),
-        region,
-        aws,
-        api_version,
+        preset: own.preset.map(|(name, _)| name),
+        region: own.region,
+        aws: own.aws,
+        api_version: own.api_version,
         params,
         prices,
     })
 }
 
-/// A kind name or a preset name (which is the `openai` kind with a default base URL).
-fn kind(at: &str, name: &str) -> VResult<(ProviderKind, Option<(&'static str, &'static str)>)> {
-    if let Some((_, k)) = ProviderKind::ALL.iter().find(|(n, _)| *n == name) {
-        return Ok((*k, None));
-    }
-    if let Some(p) = PRESETS.iter().find(|(n, _)| *n == name) {
-        return Ok((ProviderKind::OpenAi, Some(*p)));
-    }
-    let kinds: Vec<&str> = ProviderKind::ALL.iter().map(|(n, _)| *n).collect();
-    let presets: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-    Err(ConfigError::new(
-        at,
-        format!(
-            "unknown kind \"{name}\" (expected one of: {}; or an OpenAI-compatible preset: {})",
-            kinds.join(", "),
-            presets.join(", ")
-        ),
-    ))
+/// What a provider's kind decides: the wire protocol, the preset, and the settings only some
+/// kinds take (every other kind keeps the defaults, which it does not use).
+struct KindSettings {
+    kind: ProviderKind,
+    preset: Option<Preset>,
+    region: String,
+    aws: Option<AwsCredentials>,
+    api_version: String,
+    anthropic_version: String,
 }
 
-fn only_for(at: &str, field: &str, kind: &str) -> ConfigError {
-    ConfigError::new(
-        format!("{at}.{field}"),
-        format!("only applies to kind {kind}"),
-    )
+fn kind_settings(at: &str, kind: RawKind, env: Lookup<'_>) -> VResult<KindSettings> {
+    let mut own = KindSettings {
+        kind: ProviderKind::OpenAi,
+        preset: None,
+        region: String::new(),
+        aws: None,
+        api_version: "2024-10-21".to_string(),
+        anthropic_version: "2023-06-01".to_string(),
+    };
+    match kind {
+        RawKind::OpenAi { preset } => own.preset = preset,
+        RawKind::Anthropic(a) => {
+            own.kind = ProviderKind::Anthropic;
+            if let Some(v) = a.anthropic_version {
+                own.anthropic_version = v;
+            }
+        }
+        RawKind::Gemini => own.kind = ProviderKind::Gemini,
+        RawKind::Bedrock(b) => {
+            own.kind = ProviderKind::Bedrock;
+            own.region = region(at, b.region.clone(), env)?;
+            own.aws = Some(aws_credentials(at, &b, env)?);
+        }
+        RawKind::Azure(a) => {
+            own.kind = ProviderKind::Azure;
+            if let Some(v) = a.api_version {
+                own.api_version = api_version(at, v)?;
+            }
+        }
+        RawKind::Ollama => own.kind = ProviderKind::Ollama,
+        RawKind::Cohere => own.kind = ProviderKind::Cohere,
+    }
+    Ok(own)
+}
+
+/// Bedrock: the region from config, else `AWS_REGION` / `AWS_DEFAULT_REGION`.
+fn region(at: &str, raw: Option<String>, env: Lookup<'_>) -> VResult<String> {
+    let region = raw
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| {
+            ConfigError::new(
+                format!("{at}.region"),
+                "required for bedrock (or set AWS_REGION)",
+            )
+        })?;
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(ConfigError::new(
+            format!("{at}.region"),
+            format!("\"{region}\" is not an AWS region name"),
+        ));
+    }
+    Ok(region)
+}
+
+/// Azure: the `api-version` of deployment URLs.
+fn api_version(at: &str, v: String) -> VResult<String> {
+    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(ConfigError::new(
+            format!("{at}.api_version"),
+            "must be an api-version such as 2024-10-21",
+        ));
+    }
+    Ok(v)
 }
 
 /// Bedrock credentials: config first, else the standard AWS environment variables.
-fn aws_credentials(at: &str, raw: &RawProvider, env: Lookup<'_>) -> VResult<AwsCredentials> {
+fn aws_credentials(at: &str, raw: &RawBedrock, env: Lookup<'_>) -> VResult<AwsCredentials> {
     let pick =
         |v: &Option<String>, var: &str| v.clone().or_else(|| env(var)).filter(|s| !s.is_empty());
     let id = pick(&raw.aws_access_key_id, "AWS_ACCESS_KEY_ID").ok_or_else(|| {
@@ -259,7 +252,7 @@ fn param_action(at: &str, value: &str) -> VResult<ParamAction> {
     }
 }
 
-fn param_policy(at: &str, raw: &RawProvider) -> VResult<ParamPolicy> {
+fn param_policy(at: &str, raw: &RawCommon) -> VResult<ParamPolicy> {
     let all = raw
         .unsupported_params
         .as_deref()
