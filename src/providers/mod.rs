@@ -40,20 +40,7 @@ use ndjson_driver::NdjsonMachine;
 use pingora::http::RequestHeader;
 use sse_driver::SseMachine;
 
-/// Per-request facts the translators need besides the request itself.
-#[derive(Debug, Clone)]
-pub struct TranslateCtx<'a> {
-    /// Configured provider name, for error messages.
-    pub provider: &'a str,
-    /// Gateway request id; OpenAI ids of translated responses derive from it.
-    pub request_id: &'a str,
-    /// `created` timestamp of the response.
-    pub created: u64,
-    /// The client asked for `stream_options.include_usage`.
-    pub include_usage: bool,
-    /// The client format's stream renderer; `None`: OpenAI chat chunks.
-    pub sink: Option<crate::translate::events::SinkFactory>,
-}
+pub use crate::translate::TranslateCtx;
 
 /// A native request ready to send.
 #[derive(Debug)]

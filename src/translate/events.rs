@@ -6,8 +6,8 @@
 //! know nothing of client formats, and no stream is rendered in one format only to be parsed
 //! again into another.
 
+use super::TranslateCtx;
 use super::{FinishReason, Usage};
-use crate::providers::TranslateCtx;
 use bytes::BytesMut;
 
 /// Renders the events of one streamed answer into a client's wire format.

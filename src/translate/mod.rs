@@ -11,6 +11,21 @@ pub mod routing_params;
 
 use serde::Serialize;
 
+/// Per-request facts the translators need besides the request itself.
+#[derive(Debug, Clone)]
+pub struct TranslateCtx<'a> {
+    /// Configured provider name, for error messages.
+    pub provider: &'a str,
+    /// Gateway request id; OpenAI ids of translated responses derive from it.
+    pub request_id: &'a str,
+    /// `created` timestamp of the response.
+    pub created: u64,
+    /// The client asked for `stream_options.include_usage`.
+    pub include_usage: bool,
+    /// The client format's stream renderer; `None`: OpenAI chat chunks.
+    pub sink: Option<events::SinkFactory>,
+}
+
 /// Token usage of one request, normalised to OpenAI semantics:
 /// `prompt_tokens` includes cached and cache-write tokens, `completion_tokens` includes reasoning.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

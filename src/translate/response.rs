@@ -6,9 +6,9 @@
 //! [`ChunkWriter`] is what provider stream translators write to: OpenAI chunks, or the
 //! [`ChunkSink`] of the request's client format.
 
+use super::TranslateCtx;
 use super::events::ChunkSink;
 use super::{FinishReason, Usage};
-use crate::providers::TranslateCtx;
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
