@@ -4,7 +4,7 @@
 
 use super::ctx::RequestCtx;
 use super::job::Job;
-use super::peer::attempts::{Admit, Attempts, Candidate};
+use super::peer::attempts::{Admit, Attempts, Candidate, Ticket};
 use super::upstream::{Attempt, AttemptFailure, Outcome};
 use super::{Fail, GatewayState, Snapshot, relay};
 use crate::error::{ErrorKind, GatewayError};
@@ -46,10 +46,6 @@ pub async fn run(
             Admit::Skip => continue,
             Admit::Stop => break,
         };
-        let attempt_ctx = TranslateCtx {
-            provider: &candidate.provider.name,
-            ..translate.clone()
-        };
         let attempt = Attempt {
             connector: &state.connector,
             snapshot,
@@ -63,19 +59,13 @@ pub async fn run(
                 .target
                 .max_latency
                 .unwrap_or(candidate.provider.timeouts.first_byte),
-            translate: &attempt_ctx,
+            translate: &TranslateCtx {
+                provider: &candidate.provider.name,
+                ..translate.clone()
+            },
         };
         let started = Instant::now();
-        // A client that hangs up stops the attempt, so nobody pays for an unread answer.
-        let outcome = tokio::select! {
-            outcome = attempt.run() => outcome,
-            gone = super::client_gone(session) => {
-                ctx.upstream_time += started.elapsed();
-                ticket.abandon();
-                METRICS.upstream_attempts.with_label_values(&[ticket.provider(), "client_gone"]).inc();
-                return Err(Fail::Downstream(gone));
-            }
-        };
+        let outcome = race_client(session, ctx, &ticket, attempt.run()).await?;
         let ttfb = started.elapsed();
         ctx.upstream_time += ttfb;
         let failure = match outcome {
@@ -86,14 +76,7 @@ pub async fn run(
             }
         };
         attempts.record(ctx, ticket, Some(&failure), ttfb);
-        log::info!(
-            "request {}: attempt {} at {} ({}) failed: {}",
-            ctx.request_id,
-            ctx.attempts,
-            candidate.provider.name,
-            model_label(candidate.model()),
-            failure.error()
-        );
+        log_failure(ctx, &candidate, &failure);
         if !failure.fails_over() {
             return Err(Fail::Respond(failure.into_error()));
         }
@@ -102,6 +85,37 @@ pub async fn run(
     Err(Fail::Respond(
         last.map_or_else(no_provider, AttemptFailure::into_error),
     ))
+}
+
+/// Runs `attempt` unless the client hangs up first, which stops it, so nobody pays for an
+/// unread answer.
+async fn race_client(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    ticket: &Ticket<'_>,
+    attempt: impl std::future::Future<Output = Outcome>,
+) -> Result<Outcome, Fail> {
+    let started = Instant::now();
+    tokio::select! {
+        outcome = attempt => Ok(outcome),
+        gone = super::client_gone(session) => {
+            ctx.upstream_time += started.elapsed();
+            ticket.abandon();
+            METRICS.upstream_attempts.with_label_values(&[ticket.provider(), "client_gone"]).inc();
+            Err(Fail::Downstream(gone))
+        }
+    }
+}
+
+fn log_failure(ctx: &RequestCtx, candidate: &Candidate<'_>, failure: &AttemptFailure) {
+    log::info!(
+        "request {}: attempt {} at {} ({}) failed: {}",
+        ctx.request_id,
+        ctx.attempts,
+        candidate.provider.name,
+        model_label(candidate.model()),
+        failure.error()
+    );
 }
 
 /// Sends a committed answer to the client.

@@ -28,56 +28,24 @@ pub async fn handle(
         .path()
         .trim_end_matches('/')
         .to_string();
-    let (endpoint, allowed): (Endpoint, &[http::Method]) = match path.as_str() {
-        "/healthz" | "/health" => (Endpoint::Health, &[http::Method::GET, http::Method::HEAD]),
-        "/v1/models" => (Endpoint::Models, &[http::Method::GET]),
-        p if p.starts_with("/v1/models/") => (Endpoint::Models, &[http::Method::GET]),
-        "/v1/chat/completions" | "/chat/completions" => {
-            (Endpoint::ChatCompletions, &[http::Method::POST])
-        }
-        "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, &[http::Method::POST]),
-        "/v1/messages" => (Endpoint::Messages, &[http::Method::POST]),
-        "/v1/messages/count_tokens" => (Endpoint::CountTokens, &[http::Method::POST]),
-        "/v1/key/info" | "/key/info" => (Endpoint::KeyInfo, &[http::Method::GET]),
-        "/v1/usage" | "/usage" => (Endpoint::Usage, &[http::Method::GET]),
-        _ => {
-            ctx.body_consumed = session.as_downstream_mut().is_body_empty();
-            return Err(Fail::Respond(GatewayError::new(
-                404,
-                ErrorKind::NotFound,
-                format!("Invalid URL ({method} {path})"),
-            )));
-        }
+    let Some((endpoint, allowed)) = route(&path) else {
+        ctx.body_consumed = session.as_downstream_mut().is_body_empty();
+        return Err(Fail::Respond(GatewayError::new(
+            404,
+            ErrorKind::NotFound,
+            format!("Invalid URL ({method} {path})"),
+        )));
     };
     ctx.endpoint = endpoint;
     ctx.body_consumed = !endpoint.reads_body() || session.as_downstream_mut().is_body_empty();
     if !allowed.contains(&method) {
-        let allow = allowed
-            .iter()
-            .map(http::Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let err = GatewayError::new(
-            405,
-            ErrorKind::MethodNotAllowed,
-            format!("Method {method} is not allowed for {path}; use {allow}."),
-        );
-        ctx.error = Some(err.kind);
-        let (status, body) = respond::error_body(ctx, &err);
-        return respond::json(session, ctx, status, body, &[("allow", allow)])
-            .await
-            .map_err(Fail::Downstream);
+        return method_not_allowed(session, ctx, &method, &path, allowed).await;
     }
     if endpoint == Endpoint::Health {
-        return respond::json(
-            session,
-            ctx,
-            200,
-            Bytes::from_static(b"{\"status\":\"ok\"}"),
-            &[],
-        )
-        .await
-        .map_err(Fail::Downstream);
+        let ok = Bytes::from_static(b"{\"status\":\"ok\"}");
+        return respond::json(session, ctx, 200, ok, &[])
+            .await
+            .map_err(Fail::Downstream);
     }
     ctx.principal = Some(state.keys.authenticate(session.req_header())?);
     match endpoint {
@@ -90,4 +58,48 @@ pub async fn handle(
         Endpoint::Usage => billing_api::usage(state, session, ctx).await,
         Endpoint::Health | Endpoint::Unknown => Ok(()),
     }
+}
+
+/// The endpoint at `path` and the methods it takes.
+fn route(path: &str) -> Option<(Endpoint, &'static [http::Method])> {
+    use http::Method;
+    const GET: &[Method] = &[Method::GET];
+    const POST: &[Method] = &[Method::POST];
+    Some(match path {
+        "/healthz" | "/health" => (Endpoint::Health, &[Method::GET, Method::HEAD]),
+        "/v1/models" => (Endpoint::Models, GET),
+        p if p.starts_with("/v1/models/") => (Endpoint::Models, GET),
+        "/v1/chat/completions" | "/chat/completions" => (Endpoint::ChatCompletions, POST),
+        "/v1/embeddings" | "/embeddings" => (Endpoint::Embeddings, POST),
+        "/v1/messages" => (Endpoint::Messages, POST),
+        "/v1/messages/count_tokens" => (Endpoint::CountTokens, POST),
+        "/v1/key/info" | "/key/info" => (Endpoint::KeyInfo, GET),
+        "/v1/usage" | "/usage" => (Endpoint::Usage, GET),
+        _ => return None,
+    })
+}
+
+/// 405 with an `Allow` header naming the methods the path takes.
+async fn method_not_allowed(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    method: &http::Method,
+    path: &str,
+    allowed: &[http::Method],
+) -> Result<(), Fail> {
+    let allow = allowed
+        .iter()
+        .map(http::Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let err = GatewayError::new(
+        405,
+        ErrorKind::MethodNotAllowed,
+        format!("Method {method} is not allowed for {path}; use {allow}."),
+    );
+    ctx.error = Some(err.kind);
+    let (status, body) = respond::error_body(ctx, &err);
+    respond::json(session, ctx, status, body, &[("allow", allow)])
+        .await
+        .map_err(Fail::Downstream)
 }

@@ -73,78 +73,74 @@ pub enum Outcome {
 impl Attempt<'_> {
     /// Runs the attempt.
     pub async fn run(&self) -> Outcome {
-        let started = Instant::now();
-        let first_byte_by = (started + self.first_byte).min(self.deadline);
+        let first_byte_by = (Instant::now() + self.first_byte).min(self.deadline);
         let name = &self.provider.name;
-        let addr = match tokio::time::timeout(
-            self.provider.timeouts.connect,
-            self.snapshot.upstreams.address(self.provider_id),
-        )
-        .await
-        {
-            Ok(Ok(a)) => a,
-            Ok(Err(e)) => {
-                let host = &self.provider.endpoint.host;
-                return Outcome::Failed(AttemptFailure::Connect(unreachable(
-                    name,
-                    &format!("cannot resolve {host}: {e}"),
-                )));
-            }
-            Err(_) => {
-                return Outcome::Failed(AttemptFailure::Connect(unreachable(
-                    name,
-                    "address resolution timed out",
-                )));
-            }
+        let peer = match self.resolve().await {
+            Ok(addr) => self.peer(addr),
+            Err(failure) => return Outcome::Failed(failure),
         };
-        let peer = self.peer(addr);
-        let header = match self.header() {
-            Ok(h) => h,
-            Err(_) => return Outcome::Failed(AttemptFailure::Internal(GatewayError::internal())),
+        let Ok(header) = self.header() else {
+            return Outcome::Failed(AttemptFailure::Internal(GatewayError::internal()));
         };
-        let mut upstream = match self.send(&peer, header, first_byte_by).await {
+        let upstream = match self.send(&peer, header, first_byte_by).await {
             Ok(s) => s,
             Err(failure) => return Outcome::Failed(failure),
         };
-        let Some(resp) = upstream.response_header() else {
-            return Outcome::Failed(AttemptFailure::Connect(unreachable(
-                name,
-                "no response header",
-            )));
+        let Some(status) = upstream.response_header().map(|r| r.status.as_u16()) else {
+            let failure = AttemptFailure::Connect(unreachable(name, "no response header"));
+            return Outcome::Failed(failure);
         };
-        let status = resp.status.as_u16();
         if !(200..300).contains(&status) {
-            let retry_after = retry_after(resp);
-            let body = read_capped(
-                &mut upstream,
-                MAX_ERROR_BODY,
-                Instant::now() + Duration::from_secs(5),
-            )
-            .await
-            .unwrap_or_default();
-            let error = match upstream.response_header() {
-                Some(head) => {
-                    providers::decode_error(self.provider, status, head, &body, retry_after)
-                }
-                None => GatewayError::internal(),
-            };
-            if upstream.response_done() {
-                self.connector
-                    .release_http_session(upstream, &peer, Some(POOL_IDLE))
-                    .await;
-            }
-            return Outcome::Failed(AttemptFailure::from_status(
-                status,
-                &body,
-                error,
-                retry_after,
-            ));
+            return Outcome::Failed(self.refused(upstream, peer, status).await);
         }
         if self.job.stream() {
             self.open_stream(upstream, peer, first_byte_by).await
         } else {
             self.complete(upstream, peer).await
         }
+    }
+
+    /// The provider's address (DNS discovery through its balancer), within the connect timeout.
+    async fn resolve(&self) -> Result<std::net::SocketAddr, AttemptFailure> {
+        let name = &self.provider.name;
+        let lookup = self.snapshot.upstreams.address(self.provider_id);
+        match tokio::time::timeout(self.provider.timeouts.connect, lookup).await {
+            Ok(Ok(a)) => Ok(a),
+            Ok(Err(e)) => {
+                let host = &self.provider.endpoint.host;
+                let detail = format!("cannot resolve {host}: {e}");
+                Err(AttemptFailure::Connect(unreachable(name, &detail)))
+            }
+            Err(_) => Err(AttemptFailure::Connect(unreachable(
+                name,
+                "address resolution timed out",
+            ))),
+        }
+    }
+
+    /// A non-2xx answer: reads its (capped) error body, decodes it the provider's way and
+    /// classifies the failure; the connection goes back to the pool when the body was read.
+    async fn refused(
+        &self,
+        mut upstream: HttpSession,
+        peer: HttpPeer,
+        status: u16,
+    ) -> AttemptFailure {
+        let retry_after = upstream.response_header().and_then(retry_after);
+        let by = Instant::now() + Duration::from_secs(5);
+        let body = read_capped(&mut upstream, MAX_ERROR_BODY, by)
+            .await
+            .unwrap_or_default();
+        let error = match upstream.response_header() {
+            Some(head) => providers::decode_error(self.provider, status, head, &body, retry_after),
+            None => GatewayError::internal(),
+        };
+        if upstream.response_done() {
+            self.connector
+                .release_http_session(upstream, &peer, Some(POOL_IDLE))
+                .await;
+        }
+        AttemptFailure::from_status(status, &body, error, retry_after)
     }
 
     fn peer(&self, addr: std::net::SocketAddr) -> HttpPeer {
