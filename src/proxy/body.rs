@@ -75,3 +75,20 @@ fn too_large(limit: usize) -> GatewayError {
     )
     .with_code("request_too_large")
 }
+
+/// The body phase of a model API request: the whole body, bounded by `server.max_body_bytes`;
+/// records the time it took, starts the audit capture of audited keys, and from now on a
+/// client that closes its connection is noticed (abort on close).
+pub async fn receive(
+    state: &super::GatewayState,
+    snapshot: &super::Snapshot,
+    session: &mut Session,
+    ctx: &mut super::ctx::RequestCtx,
+) -> Result<Bytes, super::Fail> {
+    let (raw, body_time) = read(session, snapshot.config.server.max_body_bytes).await?;
+    ctx.body_time = body_time;
+    ctx.body_consumed = true;
+    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
+    session.as_downstream_mut().set_abort_on_close(true);
+    Ok(raw)
+}

@@ -272,6 +272,10 @@ impl ScopeState {
 
 #[async_trait]
 impl CounterStore for LocalStore {
+    fn completes_inline(&self) -> bool {
+        true
+    }
+
     async fn reserve(
         &self,
         scopes: &[Scope],

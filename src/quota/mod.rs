@@ -60,6 +60,12 @@ pub trait CounterStore: Send + Sync {
         now: SystemTime,
     ) -> Result<Vec<BudgetCrossing>, String>;
 
+    /// True when every call completes without waiting on I/O (the in-process store): the
+    /// caller may then settle inline, so a slot is free the moment its request is done.
+    fn completes_inline(&self) -> bool {
+        false
+    }
+
     /// Current counters of one scope. Only limited dimensions are counted: a scope without
     /// an RPM limit reports 0 requests, one without a daily budget 0 daily spend.
     async fn usage(&self, scope: &Scope, now: SystemTime) -> Result<ScopeUsage, String>;

@@ -16,12 +16,7 @@ pub async fn chat(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), Fail> {
-    let server = &snapshot.config.server;
-    let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
-    ctx.body_time = body_time;
-    ctx.body_consumed = true;
-    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
-    session.as_downstream_mut().set_abort_on_close(true);
+    let raw = body::receive(state, snapshot, session, ctx).await?;
     let req = ChatRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
@@ -57,12 +52,7 @@ pub async fn embeddings(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), Fail> {
-    let server = &snapshot.config.server;
-    let (raw, body_time) = body::read(session, server.max_body_bytes).await?;
-    ctx.body_time = body_time;
-    ctx.body_consumed = true;
-    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
-    session.as_downstream_mut().set_abort_on_close(true);
+    let raw = body::receive(state, snapshot, session, ctx).await?;
     let req = EmbeddingsRequest::parse(&raw)?;
     ctx.requested_model = Some(req.model.to_string());
     let headers = &session.req_header().headers;

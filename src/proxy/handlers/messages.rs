@@ -37,20 +37,6 @@ fn forward_headers(session: &Session) -> Vec<(HeaderName, HeaderValue)> {
         .collect()
 }
 
-async fn read(
-    state: &GatewayState,
-    snapshot: &Snapshot,
-    session: &mut Session,
-    ctx: &mut RequestCtx,
-) -> Result<Bytes, Fail> {
-    let (raw, body_time) = body::read(session, snapshot.config.server.max_body_bytes).await?;
-    ctx.body_time = body_time;
-    ctx.body_consumed = true;
-    ctx.start_capture(state.audit.is_on(), snapshot.config.audit.max_bytes, &raw);
-    session.as_downstream_mut().set_abort_on_close(true);
-    Ok(raw)
-}
-
 fn is_anthropic(snapshot: &Snapshot, plan: &Plan<'_>, i: usize) -> bool {
     plan.targets
         .get(i)
@@ -64,7 +50,7 @@ pub async fn messages(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), Fail> {
-    let raw = read(state, snapshot, session, ctx).await?;
+    let raw = body::receive(state, snapshot, session, ctx).await?;
     let req = MessagesRequest::parse(&raw, false)?;
     ctx.requested_model = Some(req.model().to_string());
     ctx.stream = req.is_stream();
@@ -112,7 +98,7 @@ pub async fn count_tokens(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), Fail> {
-    let raw = read(state, snapshot, session, ctx).await?;
+    let raw = body::receive(state, snapshot, session, ctx).await?;
     let req = MessagesRequest::parse(&raw, true)?;
     ctx.requested_model = Some(req.model().to_string());
     let headers = &session.req_header().headers;

@@ -1,15 +1,18 @@
-//! Settlement of limit reservations, off the request path: the `logging` phase queues each
-//! admitted request's real tokens and cost on a bounded queue, and one background service
-//! settles them in batches (concurrently within a batch, so a remote counter store's round
-//! trips overlap). No task is spawned per request; if the queue is ever full, that
-//! settlement runs on a task of its own rather than being lost (counted in
-//! `switchyard_settle_overflow_total`).
+//! Settlement of limit reservations with each request's real tokens and cost.
+//!
+//! The in-process counter store settles inline in the `logging` phase (a few map updates
+//! under a lock, no I/O), so a concurrency slot is free the moment its request is done. With
+//! a remote store (Redis) the `logging` phase queues the settlement on a bounded queue and one
+//! background service settles in batches (concurrently within a batch, so round trips
+//! overlap). No task is spawned per request; if the queue is ever full, that settlement runs
+//! on a task of its own rather than being lost (counted in `switchyard_settle_overflow_total`).
 
 use crate::metrics::METRICS;
 use crate::proxy::GatewayState;
 use crate::proxy::admit::{self, Admitted};
 use crate::summary::RequestSummary;
 use async_trait::async_trait;
+use futures::FutureExt as _;
 use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;
 use std::sync::Arc;
@@ -63,6 +66,13 @@ impl Settlements {
             tokens: summary.tokens(),
             cost_micros: summary.charge.micros().unwrap_or(0),
         };
+        if state.quota.completes_inline() {
+            // The in-process store never waits: one poll completes the whole settlement.
+            if settlement.run(state).now_or_never().is_none() {
+                log::error!("limits: an inline settlement did not complete; its reservation stays");
+            }
+            return;
+        }
         if let Err(mpsc::error::TrySendError::Full(s) | mpsc::error::TrySendError::Closed(s)) =
             self.tx.try_send(settlement)
         {

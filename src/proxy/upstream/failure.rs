@@ -10,42 +10,79 @@ use crate::routing::classify::is_context_window_error;
 use crate::routing::health::FailureKind;
 use std::time::Duration;
 
-/// Why an attempt failed; nothing of it has reached the client.
+/// Why an attempt failed, and the error the client sees if it is the last failure. Nothing
+/// of it has reached the client.
 #[derive(Debug)]
-pub enum AttemptFailure {
+pub struct AttemptFailure {
+    pub cause: Cause,
+    error: GatewayError,
+}
+
+/// What went wrong in an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
     /// DNS, connect, TLS or the request write failed; no answer was read.
-    Connect(GatewayError),
+    Connect,
     /// No first byte within the attempt's deadline (or the connector timed out).
-    Timeout(GatewayError),
-    /// 429, with the provider's own `retry-after` when it sent one.
-    RateLimited {
-        error: GatewayError,
-        retry_after: Option<u64>,
-    },
+    Timeout,
+    /// 429, with the provider's own `retry-after` (seconds) when it sent one.
+    RateLimited { retry_after: Option<u64> },
     /// 503 or Anthropic's 529: the provider is shedding load.
-    Overloaded {
-        error: GatewayError,
-        retry_after: Option<u64>,
-    },
+    Overloaded { retry_after: Option<u64> },
     /// Any other 5xx.
-    ServerStatus(GatewayError),
+    ServerStatus,
     /// A 400/413/422 saying the prompt does not fit the model's context window: another target
     /// may have a larger one.
-    ContextWindow(GatewayError),
+    ContextWindow,
     /// Any other 4xx. `failover` is set for statuses that are about this provider rather than
     /// the request (401/403 on the gateway's own credentials, 404 unknown model, 408, 409).
-    ClientStatus { error: GatewayError, failover: bool },
+    ClientStatus { failover: bool },
     /// The stream's first events were an error, or it ended before any output.
-    Stream(GatewayError),
+    Stream,
     /// A non-streaming body could not be read to its end.
-    Read(GatewayError),
+    Read,
     /// A 2xx body the translator could not decode (or a decoded refusal, by its status).
-    InvalidResponse(GatewayError),
+    InvalidResponse,
     /// The gateway could not even build the request (a bug): no verdict on the target.
-    Internal(GatewayError),
+    Internal,
 }
 
 impl AttemptFailure {
+    /// A failure of `cause` the client would see as `error`.
+    pub fn new(cause: Cause, error: GatewayError) -> Self {
+        Self { cause, error }
+    }
+
+    /// See [`Cause::Connect`].
+    pub fn connect(error: GatewayError) -> Self {
+        Self::new(Cause::Connect, error)
+    }
+
+    /// See [`Cause::Timeout`].
+    pub fn timeout(error: GatewayError) -> Self {
+        Self::new(Cause::Timeout, error)
+    }
+
+    /// See [`Cause::Read`].
+    pub fn read(error: GatewayError) -> Self {
+        Self::new(Cause::Read, error)
+    }
+
+    /// See [`Cause::InvalidResponse`].
+    pub fn invalid_response(error: GatewayError) -> Self {
+        Self::new(Cause::InvalidResponse, error)
+    }
+
+    /// See [`Cause::Internal`].
+    pub fn internal(error: GatewayError) -> Self {
+        Self::new(Cause::Internal, error)
+    }
+
+    /// An error the stream translator reported before any output.
+    pub fn stream(error: GatewayError) -> Self {
+        Self::new(Cause::Stream, error)
+    }
+
     /// Classifies a non-2xx answer: `status` is the provider's, `body` its error body (for the
     /// context-window phrasings), `error` the decoded client-facing error.
     pub fn from_status(
@@ -55,72 +92,70 @@ impl AttemptFailure {
         retry_after: Option<u64>,
     ) -> Self {
         if is_context_window_error(status, body) {
-            return Self::ContextWindow(error.with_code("context_length_exceeded"));
+            let error = error.with_code("context_length_exceeded");
+            return Self::new(Cause::ContextWindow, error);
         }
-        match status {
-            429 => Self::RateLimited { error, retry_after },
+        let cause = match status {
+            429 => Cause::RateLimited { retry_after },
             // 529 is mapped to a client-facing 503 by the decoder.
-            s if s >= 500 && error.status == 503 => Self::Overloaded { error, retry_after },
-            s if s >= 500 => Self::ServerStatus(error),
-            s => Self::ClientStatus {
-                error,
+            s if s >= 500 && error.status == 503 => Cause::Overloaded { retry_after },
+            s if s >= 500 => Cause::ServerStatus,
+            s => Cause::ClientStatus {
                 failover: matches!(s, 401 | 403 | 404 | 408 | 409),
             },
-        }
-    }
-
-    /// An error the stream translator reported before any output.
-    pub fn stream(error: GatewayError) -> Self {
-        Self::Stream(error)
+        };
+        Self::new(cause, error)
     }
 
     /// The metrics and access-log label (`upstream_attempts{outcome}`, `tried`).
     pub fn label(&self) -> &'static str {
-        match self {
-            Self::Connect(_) => "connect_error",
-            Self::Timeout(_) => "timeout",
-            Self::RateLimited { .. } => "status_429",
-            Self::Overloaded { .. } | Self::ServerStatus(_) => "status_5xx",
-            Self::ContextWindow(_) => "context_window",
-            Self::ClientStatus { .. } => "status_4xx",
-            Self::Stream(_) => "stream_error",
-            Self::Read(_) => "read_error",
-            Self::InvalidResponse(_) => "invalid_response",
-            Self::Internal(_) => "internal",
+        match self.cause {
+            Cause::Connect => "connect_error",
+            Cause::Timeout => "timeout",
+            Cause::RateLimited { .. } => "status_429",
+            Cause::Overloaded { .. } | Cause::ServerStatus => "status_5xx",
+            Cause::ContextWindow => "context_window",
+            Cause::ClientStatus { .. } => "status_4xx",
+            Cause::Stream => "stream_error",
+            Cause::Read => "read_error",
+            Cause::InvalidResponse => "invalid_response",
+            Cause::Internal => "internal",
         }
     }
 
     /// The breaker verdict; `None` when the failure says nothing about the target.
     pub fn kind(&self) -> Option<FailureKind> {
-        Some(match self {
-            Self::Connect(_) => FailureKind::Connect,
-            Self::Timeout(_) => FailureKind::Timeout,
-            Self::RateLimited { .. } => FailureKind::RateLimited,
-            Self::Overloaded { .. } | Self::ServerStatus(_) => FailureKind::Server,
-            Self::ContextWindow(_) => FailureKind::ContextWindow,
-            Self::ClientStatus { .. } => FailureKind::Client,
-            Self::Stream(_) | Self::Read(_) => FailureKind::Stream,
-            Self::InvalidResponse(e) => {
-                FailureKind::from_status(e.status).unwrap_or(FailureKind::Server)
+        Some(match self.cause {
+            Cause::Connect => FailureKind::Connect,
+            Cause::Timeout => FailureKind::Timeout,
+            Cause::RateLimited { .. } => FailureKind::RateLimited,
+            Cause::Overloaded { .. } | Cause::ServerStatus => FailureKind::Server,
+            Cause::ContextWindow => FailureKind::ContextWindow,
+            Cause::ClientStatus { .. } => FailureKind::Client,
+            Cause::Stream | Cause::Read => FailureKind::Stream,
+            Cause::InvalidResponse => {
+                FailureKind::from_status(self.error.status).unwrap_or(FailureKind::Server)
             }
-            Self::Internal(_) => return None,
+            Cause::Internal => return None,
         })
     }
 
     /// Whether another target may be tried. A failure that is the request's own fault (a 400
     /// the provider decoded, a refusal) goes straight to the client.
     pub fn fails_over(&self) -> bool {
-        match self {
-            Self::Connect(_)
-            | Self::Timeout(_)
-            | Self::RateLimited { .. }
-            | Self::Overloaded { .. }
-            | Self::ServerStatus(_)
-            | Self::ContextWindow(_)
-            | Self::Read(_) => true,
-            Self::ClientStatus { failover, .. } => *failover,
-            Self::Stream(e) | Self::InvalidResponse(e) => e.status == 429 || e.status >= 500,
-            Self::Internal(_) => false,
+        match self.cause {
+            Cause::Connect
+            | Cause::Timeout
+            | Cause::RateLimited { .. }
+            | Cause::Overloaded { .. }
+            | Cause::ServerStatus
+            | Cause::ContextWindow
+            | Cause::Read => true,
+            Cause::ClientStatus { failover } => failover,
+            Cause::Stream | Cause::InvalidResponse => {
+                self.error.status == 429 || self.error.status >= 500
+            }
+            Cause::Internal => false,
         }
     }
 
@@ -133,8 +168,8 @@ impl AttemptFailure {
     /// How long the target should get no requests: the provider's own Retry-After on a 429 or
     /// an overload.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::RateLimited { retry_after, .. } | Self::Overloaded { retry_after, .. } => {
+        match self.cause {
+            Cause::RateLimited { retry_after } | Cause::Overloaded { retry_after } => {
                 retry_after.map(Duration::from_secs)
             }
             _ => None,
@@ -143,36 +178,12 @@ impl AttemptFailure {
 
     /// The error the client sees if this is the last failure.
     pub fn error(&self) -> &GatewayError {
-        match self {
-            Self::Connect(e)
-            | Self::Timeout(e)
-            | Self::RateLimited { error: e, .. }
-            | Self::Overloaded { error: e, .. }
-            | Self::ServerStatus(e)
-            | Self::ContextWindow(e)
-            | Self::ClientStatus { error: e, .. }
-            | Self::Stream(e)
-            | Self::Read(e)
-            | Self::InvalidResponse(e)
-            | Self::Internal(e) => e,
-        }
+        &self.error
     }
 
     /// See [`Self::error`].
     pub fn into_error(self) -> GatewayError {
-        match self {
-            Self::Connect(e)
-            | Self::Timeout(e)
-            | Self::RateLimited { error: e, .. }
-            | Self::Overloaded { error: e, .. }
-            | Self::ServerStatus(e)
-            | Self::ContextWindow(e)
-            | Self::ClientStatus { error: e, .. }
-            | Self::Stream(e)
-            | Self::Read(e)
-            | Self::InvalidResponse(e)
-            | Self::Internal(e) => e,
-        }
+        self.error
     }
 }
 

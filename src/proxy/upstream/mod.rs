@@ -80,14 +80,14 @@ impl Attempt<'_> {
             Err(failure) => return Outcome::Failed(failure),
         };
         let Ok(header) = self.header() else {
-            return Outcome::Failed(AttemptFailure::Internal(GatewayError::internal()));
+            return Outcome::Failed(AttemptFailure::internal(GatewayError::internal()));
         };
         let upstream = match self.send(&peer, header, first_byte_by).await {
             Ok(s) => s,
             Err(failure) => return Outcome::Failed(failure),
         };
         let Some(status) = upstream.response_header().map(|r| r.status.as_u16()) else {
-            let failure = AttemptFailure::Connect(unreachable(name, "no response header"));
+            let failure = AttemptFailure::connect(unreachable(name, "no response header"));
             return Outcome::Failed(failure);
         };
         if !(200..300).contains(&status) {
@@ -109,9 +109,9 @@ impl Attempt<'_> {
             Ok(Err(e)) => {
                 let host = &self.provider.endpoint.host;
                 let detail = format!("cannot resolve {host}: {e}");
-                Err(AttemptFailure::Connect(unreachable(name, &detail)))
+                Err(AttemptFailure::connect(unreachable(name, &detail)))
             }
-            Err(_) => Err(AttemptFailure::Connect(unreachable(
+            Err(_) => Err(AttemptFailure::connect(unreachable(
                 name,
                 "address resolution timed out",
             ))),
@@ -201,9 +201,9 @@ impl Attempt<'_> {
                 Err(e) => {
                     let error = unreachable(name, &e.to_string());
                     return Err(if e.etype().as_str().contains("Timedout") {
-                        AttemptFailure::Timeout(error)
+                        AttemptFailure::timeout(error)
                     } else {
-                        AttemptFailure::Connect(error)
+                        AttemptFailure::connect(error)
                     });
                 }
             };
@@ -224,12 +224,12 @@ impl Attempt<'_> {
                 Ok(Ok(())) => return Ok(session),
                 Ok(Err(_)) if reused && retry_stale => continue,
                 Ok(Err(e)) => {
-                    return Err(AttemptFailure::Connect(unreachable(name, &e.to_string())));
+                    return Err(AttemptFailure::connect(unreachable(name, &e.to_string())));
                 }
-                Err(_) => return Err(AttemptFailure::Timeout(first_byte_timeout(name))),
+                Err(_) => return Err(AttemptFailure::timeout(first_byte_timeout(name))),
             }
         }
-        Err(AttemptFailure::Connect(unreachable(
+        Err(AttemptFailure::connect(unreachable(
             name,
             "connection closed",
         )))
@@ -239,7 +239,7 @@ impl Attempt<'_> {
         let name = &self.provider.name;
         let body = match read_capped(&mut upstream, MAX_RESPONSE_BYTES, self.deadline).await {
             Ok(b) => b,
-            Err(e) => return Outcome::Failed(AttemptFailure::Read(e.with_provider(name))),
+            Err(e) => return Outcome::Failed(AttemptFailure::read(e.with_provider(name))),
         };
         if upstream.response_done() {
             self.connector
@@ -255,7 +255,7 @@ impl Attempt<'_> {
                 usage: d.usage,
             },
             // A decoded refusal (a blocked prompt, 4xx) is the client's, as in streams.
-            Err(e) => Outcome::Failed(AttemptFailure::InvalidResponse(e)),
+            Err(e) => Outcome::Failed(AttemptFailure::invalid_response(e)),
         }
     }
 
@@ -282,13 +282,13 @@ impl Attempt<'_> {
                     Err(e) => return Outcome::Failed(AttemptFailure::stream(e)),
                 },
                 Ok(Err(e)) => {
-                    return Outcome::Failed(AttemptFailure::Read(unreachable(
+                    return Outcome::Failed(AttemptFailure::read(unreachable(
                         name,
                         &e.to_string(),
                     )));
                 }
                 Err(_) => {
-                    return Outcome::Failed(AttemptFailure::Timeout(first_byte_timeout(name)));
+                    return Outcome::Failed(AttemptFailure::timeout(first_byte_timeout(name)));
                 }
             }
         }

@@ -123,7 +123,7 @@ fn retry_after_windows() {
     assert_eq!(f.retry_after(), Some(Duration::from_secs(3)));
     let f = AttemptFailure::from_status(500, b"", err(502), Some(3));
     assert_eq!(f.retry_after(), None);
-    assert_eq!(AttemptFailure::Timeout(err(504)).retry_after(), None);
+    assert_eq!(AttemptFailure::timeout(err(504)).retry_after(), None);
 }
 
 /// Stream errors and undecodable answers fail over only when their status says the provider
@@ -137,17 +137,17 @@ fn stream_and_decode_failures() {
     );
     let s = AttemptFailure::stream(err(400));
     assert!(!s.fails_over());
-    let d = AttemptFailure::InvalidResponse(err(400));
+    let d = AttemptFailure::invalid_response(err(400));
     assert_eq!(
         (d.label(), d.kind(), d.fails_over()),
         ("invalid_response", Some(FailureKind::Client), false)
     );
-    let d = AttemptFailure::InvalidResponse(err(502));
+    let d = AttemptFailure::invalid_response(err(502));
     assert_eq!(
         (d.kind(), d.fails_over()),
         (Some(FailureKind::Server), true)
     );
-    let r = AttemptFailure::Read(err(504));
+    let r = AttemptFailure::read(err(504));
     assert_eq!(
         (r.label(), r.kind(), r.fails_over(), r.repeatable()),
         ("read_error", Some(FailureKind::Stream), true, true)
@@ -157,18 +157,18 @@ fn stream_and_decode_failures() {
 /// Transport failures fail over and may be re-tried; an internal error has no verdict.
 #[test]
 fn transport_and_internal() {
-    let c = AttemptFailure::Connect(unreachable("p", "refused"));
+    let c = AttemptFailure::connect(unreachable("p", "refused"));
     assert_eq!(
         (c.label(), c.kind(), c.fails_over(), c.repeatable()),
         ("connect_error", Some(FailureKind::Connect), true, true)
     );
     assert_eq!(c.error().code.as_deref(), Some("upstream_unreachable"));
-    let t = AttemptFailure::Timeout(first_byte_timeout("p"));
+    let t = AttemptFailure::timeout(first_byte_timeout("p"));
     assert_eq!(
         (t.label(), t.kind(), t.error().status),
         ("timeout", Some(FailureKind::Timeout), 504)
     );
-    let i = AttemptFailure::Internal(GatewayError::internal());
+    let i = AttemptFailure::internal(GatewayError::internal());
     assert_eq!(
         (i.label(), i.kind(), i.fails_over()),
         ("internal", None, false)
