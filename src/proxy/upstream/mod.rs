@@ -200,7 +200,7 @@ impl Attempt<'_> {
                 Ok(s) => s,
                 Err(e) => {
                     let error = unreachable(name, &e.to_string());
-                    return Err(if e.etype().as_str().contains("Timedout") {
+                    return Err(if is_timeout(&e) {
                         AttemptFailure::timeout(error)
                     } else {
                         AttemptFailure::connect(error)
@@ -222,6 +222,11 @@ impl Attempt<'_> {
             };
             match tokio::time::timeout(remaining, exchange).await {
                 Ok(Ok(())) => return Ok(session),
+                // Pingora's own read deadline is the same instant as ours: whichever fires
+                // first, it is the first-byte timeout, not a broken connection.
+                Ok(Err(e)) if is_timeout(&e) => {
+                    return Err(AttemptFailure::timeout(first_byte_timeout(name)));
+                }
                 Ok(Err(_)) if reused && retry_stale => continue,
                 Ok(Err(e)) => {
                     return Err(AttemptFailure::connect(unreachable(name, &e.to_string())));
@@ -281,6 +286,9 @@ impl Attempt<'_> {
                     Ok(()) => complete = true,
                     Err(e) => return Outcome::Failed(AttemptFailure::stream(e)),
                 },
+                Ok(Err(e)) if is_timeout(&e) => {
+                    return Outcome::Failed(AttemptFailure::timeout(first_byte_timeout(name)));
+                }
                 Ok(Err(e)) => {
                     return Outcome::Failed(AttemptFailure::read(unreachable(
                         name,
@@ -320,6 +328,7 @@ async fn read_capped(
                 buf.extend_from_slice(&chunk);
             }
             Ok(Ok(None)) => return Ok(buf.freeze()),
+            Ok(Err(e)) if is_timeout(&e) => return Err(ReadError::Timeout),
             Ok(Err(e)) => return Err(ReadError::Io(e.to_string())),
             Err(_) => return Err(ReadError::Timeout),
         }
@@ -348,6 +357,16 @@ impl ReadError {
             ),
         }
     }
+}
+
+/// A Pingora connect, read or write timeout.
+fn is_timeout(e: &pingora::Error) -> bool {
+    matches!(
+        e.etype(),
+        pingora::ErrorType::ConnectTimedout
+            | pingora::ErrorType::ReadTimedout
+            | pingora::ErrorType::WriteTimedout
+    )
 }
 
 /// `retry-after` (seconds) or `retry-after-ms`, capped at one hour.
