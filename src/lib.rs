@@ -24,7 +24,7 @@
 //! | ↳ `connected_to_upstream`, `upstream_response_filter`, `fail_to_connect`, `error_while_proxy` | upstream | [`proxy::upstream`] | one attempt on Pingora's pooled `Connector`: send, read the header, classify any failure as a [`proxy::upstream::AttemptFailure`], read until there is something to commit |
 //! | ↳ `response_filter`, `response_body_filter` | relay | [`proxy::relay`], [`stream`] | incremental SSE / NDJSON / AWS event-stream framing + per-provider state machine → OpenAI chunks (→ Anthropic events on `/v1/messages`); pricing of the answer ([`proxy::observe::pricing`], [`catalog`]) |
 //! | `fail_to_proxy` | respond | [`proxy::respond`], [`error`] | client-shaped errors (OpenAI or Anthropic envelope); 500 for unexpected failures |
-//! | `logging` | observe | [`proxy::observe`], [`summary`] | one [`summary::RequestSummary`] → Prometheus series ([`metrics`]), the access-log line ([`access_log`]), the ledger row ([`ledger`]), limit settlement (queued to [`proxy::observe::settle`]), the audit event ([`audit`]); never awaits |
+//! | `logging` | observe | [`proxy::observe`], [`summary`] | one [`summary::RequestSummary`] → Prometheus series ([`metrics`]), the access-log line ([`access_log`]), the ledger row ([`ledger`]), limit settlement ([`proxy::observe::settle`]: inline for the in-process store, queued for Redis), the audit event ([`audit`]); never awaits |
 //!
 //! Background services ([`server`]): DNS discovery and health checks of the current providers'
 //! load balancers ([`routing::health_service`]), config hot reload ([`reload`]), the
