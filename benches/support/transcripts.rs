@@ -79,7 +79,7 @@ pub fn ctx() -> TranslateCtx<'static> {
         request_id: "req-0123456789abcdef",
         created: 1_700_000_000,
         include_usage: true,
-        sink: None,
+        format: None,
     }
 }
 

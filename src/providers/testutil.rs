@@ -12,7 +12,7 @@ pub fn ctx(include_usage: bool) -> TranslateCtx<'static> {
         request_id: "req1",
         created: 1_700_000_000,
         include_usage,
-        sink: None,
+        format: None,
     }
 }
 

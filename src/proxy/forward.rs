@@ -34,7 +34,7 @@ pub async fn run(
         request_id: &request_id,
         created: unix_now(),
         include_usage,
-        sink: None,
+        format: None,
     };
     let mut attempts = Attempts::new(state, snapshot, plan, ctx.start);
     let mut last: Option<AttemptFailure> = None;

@@ -22,8 +22,8 @@ pub struct TranslateCtx<'a> {
     pub created: u64,
     /// The client asked for `stream_options.include_usage`.
     pub include_usage: bool,
-    /// The client format's stream renderer; `None`: OpenAI chat chunks.
-    pub sink: Option<events::SinkFactory>,
+    /// The client format's renderers; `None`: OpenAI chat.
+    pub format: Option<&'static events::ClientFormat>,
 }
 
 /// Token usage of one request, normalised to OpenAI semantics:

@@ -30,8 +30,8 @@ impl ChunkWriter {
     /// The writer of a stream under `ctx`: the client format's sink when it has one, else
     /// OpenAI chunks with the id `id`.
     pub fn for_stream(ctx: &TranslateCtx<'_>, id: &str, model: &str) -> Self {
-        match ctx.sink {
-            Some(make) => ChunkWriter::Client(make(ctx, model)),
+        match ctx.format {
+            Some(f) => ChunkWriter::Client((f.sink)(ctx, model)),
             None => Self::new(id, ctx.created, model),
         }
     }

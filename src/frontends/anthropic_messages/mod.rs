@@ -17,12 +17,12 @@
 //!   and a stream without `message_stop` is reported as truncated.
 //! * **Any other kind: translation.** The request is translated into an OpenAI chat request
 //!   ([`request::to_openai`]), parsed by [`ChatRequest::parse`] and built by the provider's
-//!   own translator, exactly as if an OpenAI client had sent it. JSON answers, once in OpenAI
-//!   form, are translated back by [`response::to_message`]. Streams are not: the provider's
-//!   [`StreamTranslator`] writes its events straight into [`stream::AnthropicEvents`], the
-//!   `/v1/messages` [`ChunkSink`](crate::translate::events::ChunkSink), so no stream is
-//!   rendered as OpenAI chunks and parsed again; only OpenAI-format providers, whose wire
-//!   format *is* OpenAI chunks, go through [`stream::ToAnthropic`].
+//!   own translator, exactly as if an OpenAI client had sent it. Answers do not pass through
+//!   OpenAI form: a translated kind's decoder renders its [`Answer`](crate::translate::events::Answer)
+//!   with [`response::render`], and its stream translator writes
+//!   its events straight into [`stream::AnthropicEvents`] ([`FORMAT`]); only OpenAI-format
+//!   providers, whose wire format *is* OpenAI JSON and chunks, go through
+//!   [`response::to_message`] and [`stream::ToAnthropic`].
 //!
 //! Errors on these endpoints are rendered Anthropic-shaped by the one error writer
 //! (`proxy::respond`, `error/anthropic.rs`); overload is 529 `overloaded_error`.
@@ -46,8 +46,16 @@ use crate::error::GatewayError;
 use crate::frontends::ClientStream;
 use crate::providers::settings::{ProviderKind, ProviderSettings};
 use crate::providers::{self, DecodedResponse, StreamTranslator, TranslateCtx, UpstreamRequest};
+use crate::translate::events::ClientFormat;
 use crate::translate::request::{ChatRequest, Span};
 use http::{HeaderName, HeaderValue};
+
+/// How providers' answers become Anthropic Messages answers: the stream event writer and the
+/// `message` renderer.
+pub static FORMAT: ClientFormat = ClientFormat {
+    sink: stream::sink,
+    answer: response::render,
+};
 
 /// Which Anthropic operation the job performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,15 +120,26 @@ impl MessagesJob<'_> {
         translate: &TranslateCtx<'_>,
         model: &str,
     ) -> Result<DecodedResponse, GatewayError> {
-        if provider.kind == ProviderKind::Anthropic {
-            return response::passthrough(body);
+        match provider.kind {
+            ProviderKind::Anthropic => response::passthrough(body),
+            // OpenAI-format providers answer in OpenAI JSON: translate that.
+            ProviderKind::OpenAi | ProviderKind::Azure => {
+                let d = providers::decode_response(provider.kind, body, translate, model)?;
+                let body = response::to_message(&d.body, d.usage, translate.request_id, model)?;
+                Ok(DecodedResponse {
+                    body,
+                    usage: d.usage,
+                })
+            }
+            // Every other kind's decoder renders the Messages answer directly.
+            _ => {
+                let ctx = TranslateCtx {
+                    format: Some(&FORMAT),
+                    ..translate.clone()
+                };
+                providers::decode_response(provider.kind, body, &ctx, model)
+            }
         }
-        let d = providers::decode_response(provider.kind, body, translate, model)?;
-        let body = response::to_message(&d.body, d.usage, translate.request_id, model)?;
-        Ok(DecodedResponse {
-            body,
-            usage: d.usage,
-        })
     }
 
     /// The stream translator for an answer from a provider of `kind`.
@@ -140,7 +159,7 @@ impl MessagesJob<'_> {
             // Every other kind's translator writes Anthropic events directly.
             _ => {
                 let ctx = TranslateCtx {
-                    sink: Some(stream::sink),
+                    format: Some(&FORMAT),
                     ..translate.clone()
                 };
                 ClientStream::Translated(StreamTranslator::new(kind, &ctx, model))

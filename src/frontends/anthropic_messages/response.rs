@@ -4,7 +4,8 @@
 use crate::error::{ErrorKind, GatewayError};
 use crate::providers::DecodedResponse;
 use crate::providers::anthropic::UsageWire;
-use crate::translate::Usage;
+use crate::translate::events::Answer;
+use crate::translate::{TranslateCtx, Usage};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -97,7 +98,64 @@ pub fn tool_input(args: &str) -> Value {
     }
 }
 
-/// Translates a (normalised) OpenAI completion into an Anthropic `message`.
+/// Renders a provider's decoded answer as an Anthropic `message` (the `/v1/messages`
+/// [`AnswerRenderer`](crate::translate::events::AnswerRenderer)): no OpenAI JSON in between.
+pub fn render(answer: Answer<'_>, ctx: &TranslateCtx<'_>) -> Result<Bytes, GatewayError> {
+    let mut content: Vec<Value> = Vec::new();
+    if !answer.reasoning.is_empty() {
+        content.push(json!({"type": "thinking", "thinking": answer.reasoning, "signature": ""}));
+    }
+    if !answer.text.is_empty() {
+        content.push(json!({"type": "text", "text": answer.text}));
+    }
+    for call in &answer.tool_calls {
+        content.push(json!({
+            "type": "tool_use",
+            "id": call.id,
+            "name": call.function.name,
+            "input": tool_input(&call.function.arguments),
+        }));
+    }
+    message(
+        ctx.request_id,
+        answer.model,
+        content,
+        Some(answer.finish.as_str()),
+        answer.usage,
+    )
+}
+
+/// The `message` object: stop reason from the OpenAI `finish` name (`tool_use` whenever there
+/// are tool calls and the model simply stopped).
+fn message(
+    id: &str,
+    model: &str,
+    content: Vec<Value>,
+    finish: Option<&str>,
+    usage: Usage,
+) -> Result<Bytes, GatewayError> {
+    let has_tools = content.iter().any(|b| b["type"] == "tool_use");
+    let reason = match stop_reason(finish) {
+        "end_turn" if has_tools => "tool_use",
+        r => r,
+    };
+    let msg = json!({
+        "id": format!("msg_{id}"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": reason,
+        "stop_sequence": null,
+        "usage": usage_json(usage),
+    });
+    serde_json::to_vec(&msg)
+        .map(Bytes::from)
+        .map_err(|_| GatewayError::internal())
+}
+
+/// Translates an OpenAI completion (from an OpenAI-format provider) into an Anthropic
+/// `message`.
 pub fn to_message(
     openai: &[u8],
     usage: Usage,
@@ -146,24 +204,8 @@ pub fn to_message(
             }));
         }
     }
-    let has_tools = content.iter().any(|b| b["type"] == "tool_use");
-    let reason = match stop_reason(finish.as_deref()) {
-        "end_turn" if has_tools => "tool_use",
-        r => r,
-    };
-    let msg = json!({
-        "id": format!("msg_{id}"),
-        "type": "message",
-        "role": "assistant",
-        "model": c.model.as_deref().unwrap_or(fallback_model),
-        "content": content,
-        "stop_reason": reason,
-        "stop_sequence": null,
-        "usage": usage_json(usage),
-    });
-    serde_json::to_vec(&msg)
-        .map(Bytes::from)
-        .map_err(|_| GatewayError::internal())
+    let model = c.model.as_deref().unwrap_or(fallback_model);
+    message(id, model, content, finish.as_deref(), usage)
 }
 
 #[derive(Deserialize)]
@@ -284,5 +326,129 @@ mod tests {
             (12, 7, 3)
         );
         assert!(passthrough(b"not json").is_err());
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::providers::decode_response;
+    use crate::providers::settings::ProviderKind;
+    use crate::providers::testutil::ctx;
+    use serde_json::json;
+
+    /// Recorded-shape answers of every translated kind: text, reasoning, tool calls, cache
+    /// usage, finish reasons.
+    fn answers() -> Vec<(ProviderKind, Value)> {
+        vec![
+            (
+                ProviderKind::Anthropic,
+                json!({
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-20250514",
+                    "content": [
+                        {"type": "thinking", "thinking": "Let me look.", "signature": "sig"},
+                        {"type": "text", "text": "I'll check the weather."},
+                        {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"location": "Paris"}}
+                    ],
+                    "stop_reason": "tool_use", "stop_sequence": null,
+                    "usage": {"input_tokens": 377, "cache_creation_input_tokens": 5, "cache_read_input_tokens": 3, "output_tokens": 65}
+                }),
+            ),
+            (
+                ProviderKind::Anthropic,
+                json!({
+                    "id": "msg_2", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+                    "content": [{"type": "text", "text": "cut"}],
+                    "stop_reason": "max_tokens", "stop_sequence": null,
+                    "usage": {"input_tokens": 3, "output_tokens": 1}
+                }),
+            ),
+            (
+                ProviderKind::Bedrock,
+                json!({
+                    "output": {"message": {"role": "assistant", "content": [
+                        {"reasoningContent": {"reasoningText": {"text": "Think.", "signature": "sig"}}},
+                        {"text": "Let me check."},
+                        {"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather", "input": {"city": "Paris"}}}
+                    ]}},
+                    "stopReason": "tool_use",
+                    "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15, "cacheReadInputTokens": 3, "cacheWriteInputTokens": 2}
+                }),
+            ),
+            (
+                ProviderKind::Gemini,
+                json!({
+                    "candidates": [{"content": {"role": "model", "parts": [
+                        {"text": "plan", "thought": true},
+                        {"text": "It is "}, {"text": "sunny."},
+                        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "c2ln+/=="},
+                        {"functionCall": {"name": "noargs"}}
+                    ]}, "finishReason": "STOP", "index": 0}],
+                    "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 4, "thoughtsTokenCount": 6,
+                                      "cachedContentTokenCount": 2, "totalTokenCount": 20},
+                    "modelVersion": "gemini-2.5-flash"
+                }),
+            ),
+            (
+                ProviderKind::Ollama,
+                json!({
+                    "model": "llama3.2", "message": {"role": "assistant", "content": "Hello!", "thinking": "Greet back."},
+                    "done_reason": "stop", "done": true, "prompt_eval_count": 26, "eval_count": 298
+                }),
+            ),
+            (
+                ProviderKind::Ollama,
+                json!({
+                    "model": "llama3.2", "message": {"role": "assistant", "content": "",
+                        "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+                    "done_reason": "stop", "done": true, "prompt_eval_count": 26, "eval_count": 9
+                }),
+            ),
+            (
+                ProviderKind::Cohere,
+                json!({
+                    "finish_reason": "TOOL_CALL",
+                    "message": {"role": "assistant", "tool_plan": "I will call it.", "tool_calls": [
+                        {"id": "get_weather_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}
+                    ]},
+                    "usage": {"tokens": {"input_tokens": 71, "output_tokens": 2}, "cached_tokens": 64}
+                }),
+            ),
+            (
+                ProviderKind::Cohere,
+                json!({
+                    "finish_reason": "MAX_TOKENS",
+                    "message": {"role": "assistant", "content": [{"type": "text", "text": "Hello"}]},
+                    "usage": {"billed_units": {"input_tokens": 5, "output_tokens": 2}}
+                }),
+            ),
+        ]
+    }
+
+    /// Rendering a provider's decoded answer straight into a `message` gives exactly what the
+    /// former path gave (OpenAI `chat.completion` JSON first, then translated).
+    #[test]
+    fn direct_render_matches_the_openai_detour() {
+        let plain = ctx(true);
+        let direct = TranslateCtx {
+            format: Some(&crate::frontends::anthropic_messages::FORMAT),
+            ..plain.clone()
+        };
+        for (kind, body) in answers() {
+            let raw = body.to_string();
+            let via = decode_response(kind, raw.as_bytes(), &plain, "asked").unwrap();
+            let want = to_message(&via.body, via.usage, plain.request_id, "asked").unwrap();
+            let got = decode_response(kind, raw.as_bytes(), &direct, "asked").unwrap();
+            let want: Value = serde_json::from_slice(&want).unwrap();
+            let got_json: Value = serde_json::from_slice(&got.body).unwrap();
+            assert_eq!(got_json, want, "{kind:?}: {raw}");
+            assert_eq!(got.usage, via.usage, "{kind:?}");
+            assert!(
+                got_json["content"]
+                    .as_array()
+                    .is_some_and(|c| !c.is_empty()),
+                "{kind:?}"
+            );
+        }
     }
 }

@@ -290,7 +290,7 @@ fn events_sink_matches_the_two_stage_path() {
                 )))
             };
             let direct_ctx = TranslateCtx {
-                sink: Some(sink),
+                format: Some(&crate::frontends::anthropic_messages::FORMAT),
                 ..c.clone()
             };
             let direct = || {
