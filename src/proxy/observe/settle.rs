@@ -53,8 +53,9 @@ pub fn queue() -> (Settlements, Inbox) {
 }
 
 impl Settlements {
-    /// Queues the settlement of `admitted` with the tokens and cost of `summary` (the same
-    /// cost the ledger row carries, so counters and ledger agree exactly). Never waits.
+    /// Settles `admitted` with the tokens and cost of `summary` (the same cost the ledger row
+    /// carries, so counters and ledger agree exactly): inline for the in-process store, else
+    /// queued. Never waits.
     pub fn settle(
         &self,
         state: &Arc<GatewayState>,
