@@ -224,10 +224,13 @@ pub fn build(config: Config, path: &Path, listeners: Listeners) -> Result<Server
         retry_budget: RetryBudget::new(config.server.retry.budget, std::time::Instant::now()),
         settlements,
     });
-    server.add_service(background_service(
-        "limit settlement",
-        crate::proxy::observe::settle::SettleService::new(settle_inbox, state.clone()),
-    ));
+    // The in-process store settles inline; only a remote store needs the settlement service.
+    if !state.quota.completes_inline() {
+        server.add_service(background_service(
+            "limit settlement",
+            crate::proxy::observe::settle::SettleService::new(settle_inbox, state.clone()),
+        ));
+    }
 
     let mut proxy = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,

@@ -61,8 +61,6 @@ pub struct RequestSummary<'a> {
     pub served_model: Option<&'a str>,
     pub attempts: u32,
     pub stream: bool,
-    /// A provider's answer was committed to the client.
-    pub served: bool,
     pub usage: Usage,
     pub charge: Charge,
     pub duration: Duration,

@@ -28,7 +28,6 @@ fn summary() -> RequestSummary<'static> {
         served_model: Some("gpt-4o-mini"),
         attempts: 2,
         stream: true,
-        served: true,
         usage: Usage {
             prompt_tokens: 100,
             completion_tokens: 20,

@@ -144,14 +144,6 @@ impl OpenAiChunks {
         Self::close(out);
     }
 
-    /// The role chunk, unless `started` says it was sent already; sets `started`.
-    pub fn role_once(&self, out: &mut BytesMut, started: &mut bool) {
-        if !*started {
-            *started = true;
-            self.role(out);
-        }
-    }
-
     /// A content delta.
     pub fn content(&self, out: &mut BytesMut, text: &str) {
         self.open(out);

@@ -86,7 +86,6 @@ fn summarize<'a>(
         served_model: ctx.served_model.as_deref(),
         attempts: ctx.attempts,
         stream: ctx.stream,
-        served: ctx.served,
         usage: ctx.usage,
         charge,
         duration,

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// of it has reached the client.
 #[derive(Debug)]
 pub struct AttemptFailure {
-    pub cause: Cause,
+    cause: Cause,
     error: GatewayError,
 }
 
