@@ -4,9 +4,11 @@
 //! Streams cross from providers to client formats as typed events
 //! ([`crate::translate::events::ChunkSink`]): a provider's translator decodes its native
 //! stream and calls the sink of the request's client format, which renders OpenAI chunks,
-//! Anthropic Messages events, …. Requests and JSON answers still use the OpenAI chat form as
-//! the gateway's intermediate ([`crate::translate`]). [`ClientStream`] is what the relay
-//! drives for one answer.
+//! Anthropic Messages events, …; whole answers are decoded into a typed `Answer` that the client
+//! format renders. Requests go the other way through the gateway's request IR, the chat form as a
+//! typed, lazily decoded view ([`crate::translate::request::ChatRequest`]): chat completions is
+//! the identity over it, other formats convert into it once per request. [`ClientStream`] is
+//! what the relay drives for one answer.
 //!
 //! - [`anthropic_messages`]: `POST /v1/messages` and `/v1/messages/count_tokens`.
 
