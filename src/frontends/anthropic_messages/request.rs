@@ -20,6 +20,7 @@
 //!   `stream` + `stream_options.include_usage`; `thinking` and other Anthropic-only fields are
 //!   dropped.
 
+mod output;
 mod tools;
 
 use crate::error::GatewayError;
@@ -54,6 +55,11 @@ pub struct MessagesRequest<'a> {
     tool_choice: Option<&'a RawValue>,
     #[serde(default)]
     metadata: Option<Metadata>,
+    #[serde(borrow, default)]
+    output_config: Option<&'a RawValue>,
+    /// The structured-outputs beta's earlier spelling of `output_config.format`.
+    #[serde(borrow, default)]
+    output_format: Option<&'a RawValue>,
     #[serde(skip)]
     model_name: Cow<'a, str>,
 }
@@ -246,10 +252,16 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
         match m.role.as_str() {
             "user" => user_turn(m.content, &path, &mut messages)?,
             "assistant" => assistant_turn(m.content, &path, &mut messages)?,
-            other => {
+            // A mid-conversation system message stays a system message at its position.
+            "system" => {
+                if let Some(text) = content_text(m.content, &path)? {
+                    messages.push(json!({"role": "system", "content": text}));
+                }
+            }
+            _ => {
                 return Err(GatewayError::bad_param(
                     format!("{path}.role"),
-                    format!("{path}.role: unexpected role `{other}`; use `user` or `assistant`"),
+                    format!("{path}.role: Input should be 'user', 'assistant' or 'system'"),
                 ));
             }
         }
@@ -271,6 +283,9 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
         out.insert("user".into(), Value::String(user.clone()));
     }
     tools::tools(req, &mut out)?;
+    if let Some(format) = output::response_format(req.output_config, req.output_format)? {
+        out.insert("response_format".into(), format);
+    }
     if req.is_stream() {
         out.insert("stream".into(), Value::Bool(true));
         out.insert("stream_options".into(), json!({"include_usage": true}));
@@ -294,18 +309,31 @@ fn decode<T: for<'de> Deserialize<'de>>(raw: &str, name: &str) -> Result<T, Gate
 /// `system` as one string (text blocks joined by a blank line).
 fn system_text(raw: Option<&RawValue>) -> Result<Option<String>, GatewayError> {
     let Some(raw) = raw else { return Ok(None) };
-    let text = match decode::<Option<InContent>>(raw.get(), "system")? {
-        None => return Ok(None),
-        Some(InContent::Text(s)) => s,
-        Some(InContent::Blocks(blocks)) => {
+    match decode::<Option<InContent>>(raw.get(), "system")? {
+        None => Ok(None),
+        Some(content) => content_text(content, "system"),
+    }
+}
+
+/// System content (a string or text blocks, joined by a blank line) as one string; `None`
+/// when empty. `path` names the content in errors.
+fn content_text(content: InContent, path: &str) -> Result<Option<String>, GatewayError> {
+    let text = match content {
+        InContent::Text(s) => s,
+        InContent::Blocks(blocks) => {
             let mut parts = Vec::with_capacity(blocks.len());
             for (i, b) in blocks.into_iter().enumerate() {
-                match block(b, &format!("system.{i}"))? {
+                let bpath = if path == "system" {
+                    format!("system.{i}")
+                } else {
+                    format!("{path}.content.{i}")
+                };
+                match block(b, &bpath)? {
                     Block::Text { text } => parts.push(text),
                     _ => {
                         return Err(GatewayError::bad_param(
-                            format!("system.{i}"),
-                            "system blocks must be text blocks",
+                            bpath.clone(),
+                            format!("{bpath}: system content blocks must be text blocks"),
                         ));
                     }
                 }
@@ -443,6 +471,22 @@ fn document_refused(path: &str) -> GatewayError {
     )
 }
 
+/// The tool a `tool_reference` block (tool search's answer, which loads a deferred tool)
+/// names. Translated requests offer deferred tools from the start, so the reference only
+/// needs to read as text.
+fn tool_reference(b: &Value) -> Option<&str> {
+    (b.get("type")?.as_str()? == "tool_reference")
+        .then(|| b.get("tool_name").and_then(Value::as_str))
+        .flatten()
+}
+
+fn push_line(text: &mut String, piece: &str) {
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(piece);
+}
+
 /// A tool result's content flattened to text.
 fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, GatewayError> {
     match content {
@@ -451,6 +495,10 @@ fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, Gatewa
         Some(Value::Array(blocks)) => {
             let mut text = String::new();
             for (k, b) in blocks.into_iter().enumerate() {
+                if let Some(name) = tool_reference(&b) {
+                    push_line(&mut text, &format!("[tool loaded: {name}]"));
+                    continue;
+                }
                 let piece = match block(b, &format!("{path}.content.{k}"))? {
                     Block::Text { text } => text,
                     Block::Image { .. } => TOOL_IMAGE.to_string(),
@@ -459,10 +507,7 @@ fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, Gatewa
                     } => data,
                     _ => continue,
                 };
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                text.push_str(&piece);
+                push_line(&mut text, &piece);
             }
             Ok(text)
         }
