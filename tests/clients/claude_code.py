@@ -36,9 +36,9 @@ KINDS = [
 ]
 
 PROVIDERS = """
-  - { name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}", api_key: up, first_byte_timeout: 10s }
-  - { name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: up, first_byte_timeout: 10s }
-  - { name: emu-gemini, kind: gemini, base_url: "http://127.0.0.1:{emu}", api_key: up, first_byte_timeout: 10s }
+  - { name: emu-anthropic, kind: anthropic, base_url: "http://127.0.0.1:{emu}", api_key: up, first_byte_timeout: 10s, headers: { x-emulator: "call=Read" } }
+  - { name: emu-openai, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: up, first_byte_timeout: 10s, headers: { x-emulator: "call=Read" } }
+  - { name: emu-gemini, kind: gemini, base_url: "http://127.0.0.1:{emu}", api_key: up, first_byte_timeout: 10s, headers: { x-emulator: "call=Read" } }
 """
 
 CONFIG = """

@@ -75,33 +75,39 @@ impl<'a> MessagesRequest<'a> {
     /// required.
     pub fn parse(body: &'a [u8], count_only: bool) -> Result<Self, GatewayError> {
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(GatewayError::bad_request(
-                "The request body must be a JSON object.",
-            ));
+            return Err(not_an_object(body));
         }
         let mut de = serde_json::Deserializer::from_slice(body);
         let mut req: MessagesRequest<'a> =
             serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
+                let path = dotted(&e.path().to_string());
                 let inner = e.into_inner();
-                if inner.is_data() && path != "." {
-                    GatewayError::bad_param(path.clone(), format!("{path}: {inner}"))
+                if inner.is_data() && !path.is_empty() {
+                    GatewayError::bad_param(path.clone(), format!("{path}: {}", expected(&path)))
                 } else {
-                    GatewayError::bad_request(format!("invalid JSON body: {inner}"))
+                    invalid_json(&inner)
                 }
             })?;
-        de.end()
-            .map_err(|e| GatewayError::bad_request(format!("invalid JSON body: {e}")))?;
+        de.end().map_err(|e| invalid_json(&e))?;
         let model = req
             .model
             .ok_or_else(|| GatewayError::bad_param("model", "model: Field required"))?;
         req.model_name = serde_json::from_str(model.get())
             .map_err(|_| GatewayError::bad_param("model", "model: Input should be a string"))?;
-        if req.messages.is_none_or(|m| !m.get().starts_with('[')) {
-            return Err(GatewayError::bad_param(
-                "messages",
-                "messages: Field required (an array of messages)",
-            ));
+        match req.messages {
+            None => {
+                return Err(GatewayError::bad_param(
+                    "messages",
+                    "messages: Field required",
+                ));
+            }
+            Some(m) if !m.get().starts_with('[') => {
+                return Err(GatewayError::bad_param(
+                    "messages",
+                    "messages: Input should be a valid list",
+                ));
+            }
+            Some(_) => {}
         }
         if !count_only && req.max_tokens.is_none() {
             return Err(GatewayError::bad_param(
@@ -133,6 +139,41 @@ impl<'a> MessagesRequest<'a> {
     /// Raw `system`, `messages` and `tools` subtrees (for token estimates).
     pub fn parts(&self) -> [Option<&'a RawValue>; 3] {
         [self.system, self.messages, self.tools]
+    }
+}
+
+/// Anthropic's wording for a body that is not valid JSON.
+fn invalid_json(e: &serde_json::Error) -> GatewayError {
+    GatewayError::bad_request(format!("The request body is not valid JSON: {e}"))
+}
+
+/// A body that is valid JSON but not an object, or not JSON at all.
+fn not_an_object(body: &[u8]) -> GatewayError {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Ok(_) => GatewayError::bad_request("Input should be a valid dictionary"),
+        Err(e) => invalid_json(&e),
+    }
+}
+
+/// A serde path (`a[0].b`) in Anthropic's dotted form (`a.0.b`).
+fn dotted(path: &str) -> String {
+    path.replace('[', ".")
+        .replace(']', "")
+        .trim_start_matches('.')
+        .to_string()
+}
+
+/// Anthropic's (Pydantic's) wording for a top-level field of the wrong type.
+fn expected(path: &str) -> &'static str {
+    match path.split('.').next().unwrap_or(path) {
+        "max_tokens" => "Input should be a valid integer",
+        "stream" => "Input should be a valid boolean",
+        "temperature" | "top_p" => "Input should be a valid number",
+        "stop_sequences" if path.contains('.') => "Input should be a valid string",
+        "stop_sequences" => "Input should be a valid list",
+        "metadata" if path.contains('.') => "Input should be a valid string",
+        "metadata" => "Input should be a valid dictionary",
+        _ => "Input has the wrong type",
     }
 }
 
@@ -296,8 +337,8 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
 fn decode<T: for<'de> Deserialize<'de>>(raw: &str, name: &str) -> Result<T, GatewayError> {
     let mut de = serde_json::Deserializer::from_str(raw);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let param = if path == "." {
+        let path = dotted(&e.path().to_string());
+        let param = if path.is_empty() {
             name.to_string()
         } else {
             format!("{name}.{path}")

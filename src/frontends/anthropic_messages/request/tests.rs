@@ -282,3 +282,37 @@ fn splice_replaces_only_model() {
         r#"{"model": "claude-\"x\"" ,"max_tokens":5,"messages":[],"thinking":{"type":"enabled","budget_tokens":1024}}"#
     );
 }
+
+/// The gateway's own validation errors use Anthropic's wording.
+#[test]
+fn validation_wording_matches_anthropic() {
+    let msg = |body: &[u8]| MessagesRequest::parse(body, false).unwrap_err().message;
+    assert!(msg(b"{\"model\":").starts_with("The request body is not valid JSON: "));
+    assert!(msg(b"[1, 2").starts_with("The request body is not valid JSON: "));
+    assert_eq!(msg(b"[1]"), "Input should be a valid dictionary");
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":1}"#),
+        "messages: Field required"
+    );
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":1,"messages":{}}"#),
+        "messages: Input should be a valid list"
+    );
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":"9","messages":[]}"#),
+        "max_tokens: Input should be a valid integer"
+    );
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":9,"stream":"yes","messages":[]}"#),
+        "stream: Input should be a valid boolean"
+    );
+    let e = MessagesRequest::parse(
+        br#"{"model":"m","max_tokens":9,"stop_sequences":[1],"messages":[]}"#,
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "stop_sequences.0: Input should be a valid string"
+    );
+}
