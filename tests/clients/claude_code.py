@@ -169,6 +169,19 @@ def check(model, p, entries, path):
     return problems
 
 
+def mid_conversation_system(body):
+    """The upstream request carries a system instruction after the first turn: a `system`
+    message after another role (Anthropic, OpenAI) or a `<system-reminder>` part (Gemini)."""
+    if not isinstance(body, dict):
+        return False
+    roles = [m.get("role") for m in body.get("messages", [])]
+    first_turn = next((i for i, r in enumerate(roles) if r != "system"), len(roles))
+    if "system" in roles[first_turn + 1:]:
+        return True
+    return any("<system-reminder>" in p.get("text", "")[:20] for c in body.get("contents", [])
+               for p in c.get("parts", []))
+
+
 def main():
     claude = _bin("CLAUDE_BIN", ".cache", "clients", "node_modules", ".bin", "claude")
     if not os.path.exists(claude):
@@ -208,6 +221,7 @@ def main():
             entries = get_json(f"http://127.0.0.1:{emu_port}/_emulator/requests")
             entries = entries.get("requests", entries) if isinstance(entries, dict) else entries
             problems = check(model, p, entries, path)
+            mid = any(mid_conversation_system(e.get("body")) for e in entries)
             if "--keep-logs" in sys.argv:
                 with open(os.path.join(scratch, f"{model}.requests.json"), "w") as f:
                     json.dump(entries, f, indent=1)
@@ -217,7 +231,8 @@ def main():
                 failures.append(f"{model}: " + "; ".join(problems))
                 print(f"FAIL {model} ({took:.1f}s): {problems}")
             else:
-                print(f"ok   {model} ({took:.1f}s, {len(entries)} upstream requests)")
+                print(f"ok   {model} ({took:.1f}s, {len(entries)} upstream requests, "
+                      f"mid-conversation system message upstream: {'yes' if mid else 'no'})")
     finally:
         if gw is not None:
             stop(gw)

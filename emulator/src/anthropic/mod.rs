@@ -52,6 +52,7 @@ pub fn allows_mid_system(beta: Option<&str>) -> bool {
 }
 
 /// Validate a parsed request body the way the real API does (without beta features).
+#[cfg(test)]
 pub fn parse(body: &Value) -> Result<MessagesRequest, ApiError> {
     parse_with(body, false)
 }
