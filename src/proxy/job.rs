@@ -93,6 +93,26 @@ impl Job<'_> {
         }
     }
 
+    /// A provider's error answer → the client-facing error. An Anthropic provider's refusal
+    /// of a Messages request reaches the client in its own words (see
+    /// [`anthropic_messages::relay_error`](crate::frontends::anthropic_messages::relay_error)).
+    pub fn decode_error(
+        &self,
+        provider: &ProviderSettings,
+        status: u16,
+        head: &pingora::http::ResponseHeader,
+        body: &[u8],
+        retry_after: Option<u64>,
+    ) -> GatewayError {
+        let e = providers::decode_error(provider, status, head, body, retry_after);
+        match self {
+            Job::Messages(_) if provider.kind == crate::config::ProviderKind::Anthropic => {
+                crate::frontends::anthropic_messages::relay_error(e, status, body)
+            }
+            _ => e,
+        }
+    }
+
     /// The stream translator for an answer from a provider of `kind`.
     pub fn stream_translator(
         &self,

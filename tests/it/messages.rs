@@ -333,3 +333,66 @@ fn count_tokens_both_ways() {
     );
     assert_error(&r, 404, "not_found_error");
 }
+
+/// Claude Code's first contact and its mid-conversation system messages: `HEAD /` is a bare
+/// 200; a `role: "system"` message stays in place for a translated target; an Anthropic
+/// target gets it as sent, and the emulator's Anthropic refuses it (with the real API's
+/// wording, relayed) unless the beta is on; server tools are refused naming the tool.
+#[test]
+fn claude_code_first_requests() {
+    use std::io::{Read, Write};
+    let (emu, gw) = start();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.write_all(b"HEAD / HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(
+        raw.ends_with("\r\n\r\n"),
+        "HEAD answer has no body: {raw:?}"
+    );
+    assert_eq!(common::get(&gw.url("/"), &[]).status, 200);
+
+    let sys = json!({"role": "system", "content": [{"type": "text", "text": "Tools changed.", "cache_control": {"type": "ephemeral"}}]});
+    let body = |model: &str| {
+        json!({"model": model, "max_tokens": 50, "system": "Top.",
+            "messages": [{"role": "user", "content": "Hi"}, sys]})
+    };
+    let r = messages(&gw, &body("gpt"), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let up = emu.requests();
+    let up = up
+        .iter()
+        .find(|r| r["path"] == "/v1/chat/completions")
+        .unwrap();
+    assert_eq!(
+        up["body"]["messages"],
+        json!([{"role": "system", "content": "Top."}, {"role": "user", "content": "Hi"},
+               {"role": "system", "content": "Tools changed."}])
+    );
+
+    let r = messages(&gw, &body("claude"), &[]);
+    assert_error(&r, 400, "invalid_request_error");
+    assert_eq!(
+        r.json()["error"]["message"],
+        "messages: Unexpected role \"system\". The Messages API accepts a top-level `system` parameter, not \"system\" as an input message role."
+    );
+    let beta = (
+        "anthropic-beta",
+        "claude-code-20250219,mid-conversation-system-2026-04-07",
+    );
+    let r = messages(&gw, &body("claude"), &[beta]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["content"][0]["text"], REPLY);
+
+    let mut server_tool = hi("gpt");
+    server_tool["tools"] = json!([{"type": "bash_20250124", "name": "bash"}]);
+    let r = messages(&gw, &server_tool, &[]);
+    assert_error(&r, 400, "invalid_request_error");
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.starts_with("tools.0: 'bash_20250124' (tool 'bash') is not supported on model 'gpt'"),
+        "{msg}"
+    );
+}

@@ -28,14 +28,37 @@ fn bad(msg: impl Into<String>) -> ApiError {
 #[derive(Default)]
 struct Turn<'a> {
     assistant: bool,
+    /// A mid-conversation system message.
+    system: bool,
     uses: Vec<&'a str>,
     /// (block index, tool_use_id)
     results: Vec<(usize, &'a str)>,
     first_result_text: Option<String>,
 }
 
-/// Validate a parsed request body the way the real API does.
+/// Betas under which the API takes `role: "system"` messages inside `messages`
+/// (mid-conversation system messages); Claude Code sends one of them when it places one.
+pub const MID_CONVERSATION_BETAS: [&str; 2] = [
+    "mid-conversation-system-2026-04-07",
+    "mid-conversation-tool-changes-2026-07-01",
+];
+
+/// The `anthropic-beta` header value enables mid-conversation system messages.
+pub fn allows_mid_system(beta: Option<&str>) -> bool {
+    beta.is_some_and(|b| {
+        b.split(',')
+            .any(|x| MID_CONVERSATION_BETAS.contains(&x.trim()))
+    })
+}
+
+/// Validate a parsed request body the way the real API does (without beta features).
+#[cfg(test)]
 pub fn parse(body: &Value) -> Result<MessagesRequest, ApiError> {
+    parse_with(body, false)
+}
+
+/// [`parse`], with mid-conversation system messages accepted when `mid_system`.
+pub fn parse_with(body: &Value, mid_system: bool) -> Result<MessagesRequest, ApiError> {
     let Some(obj) = body.as_object() else {
         return Err(bad("Input should be a valid dictionary"));
     };
@@ -84,8 +107,15 @@ pub fn parse(body: &Value) -> Result<MessagesRequest, ApiError> {
     let mut turns = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         let last = i + 1 == messages.len();
-        turns.push(scan_message(i, m, last, &mut req.conv)?);
+        let prev_system = turns.last().is_some_and(|t: &Turn| t.system);
+        let turn = match m.get("role").and_then(Value::as_str) {
+            Some("system") => system_message(i, m, mid_system, prev_system, &mut req.conv)?,
+            _ => scan_message(i, m, last, &mut req.conv)?,
+        };
+        turns.push(turn);
     }
+    // Mid-conversation system messages take no part in the tool_use/tool_result pairing.
+    let turns: Vec<Turn> = turns.into_iter().filter(|t| !t.system).collect();
     check_pairing(&turns)?;
     if let Some(t) = turns
         .last()
@@ -149,11 +179,6 @@ fn scan_message<'a>(
     };
     match role {
         "user" | "assistant" => {}
-        "system" => {
-            return Err(bad(format!(
-                "messages.{i}.role: Unexpected role \"system\". The Messages API accepts a top-level `system` parameter, not \"system\" as an input message role."
-            )));
-        }
         _ => {
             return Err(bad(format!(
                 "messages.{i}.role: Input should be 'user' or 'assistant'"
@@ -182,6 +207,56 @@ fn scan_message<'a>(
         }
     }
     Ok(turn)
+}
+
+/// The real API's refusal of `role: "system"` inside `messages` without the beta.
+pub const UNEXPECTED_SYSTEM: &str = "messages: Unexpected role \"system\". The Messages API accepts a top-level `system` parameter, not \"system\" as an input message role.";
+
+/// A `role: "system"` message: refused without the beta; with it, it may not open the
+/// conversation or follow another system message, and carries text only.
+fn system_message<'a>(
+    i: usize,
+    m: &'a Value,
+    allowed: bool,
+    prev_system: bool,
+    conv: &mut Conversation,
+) -> Result<Turn<'a>, ApiError> {
+    if !allowed {
+        return Err(bad(UNEXPECTED_SYSTEM));
+    }
+    if i == 0 {
+        return Err(bad(
+            "messages.0: a system message cannot be the first message; put initial instructions in the top-level `system` parameter",
+        ));
+    }
+    if prev_system {
+        return Err(bad(format!(
+            "messages.{i}: consecutive system messages are not allowed; merge them into one"
+        )));
+    }
+    match m.get("content") {
+        Some(Value::String(s)) if !s.is_empty() => conv.prompt_chars += s.chars().count(),
+        Some(Value::Array(blocks)) if !blocks.is_empty() => {
+            for (j, b) in blocks.iter().enumerate() {
+                let at = format!("messages.{i}.content.{j}");
+                if b.get("type").and_then(Value::as_str) != Some("text") {
+                    return Err(bad(format!(
+                        "{at}: system messages may only contain text blocks"
+                    )));
+                }
+                conv.prompt_chars += text_block(&at, b)?;
+            }
+        }
+        _ => {
+            return Err(bad(format!(
+                "messages.{i}.content: system messages need non-empty text content"
+            )));
+        }
+    }
+    Ok(Turn {
+        system: true,
+        ..Turn::default()
+    })
 }
 
 fn valid_id(id: &str) -> bool {

@@ -170,3 +170,39 @@ fn error_bodies() {
         assert_eq!(error_type(s), t);
     }
 }
+
+/// Without the beta a `role: "system"` message gets the real API's refusal; with it, a system
+/// message after a user turn is accepted, counts as prompt text and does not hide a trailing
+/// tool result; the placement rules still apply.
+#[test]
+fn mid_conversation_system_messages() {
+    let user = json!({"role":"user","content":"hello"});
+    let sys = json!({"role":"system","content":[{"type":"text","text":"Be terse.","cache_control":{"type":"ephemeral"}}]});
+    let body = base(json!([user, sys]));
+    assert_eq!(parse(&body).unwrap_err().message, UNEXPECTED_SYSTEM);
+    assert!(!allows_mid_system(Some("claude-code-20250219")));
+    assert!(allows_mid_system(Some(
+        "claude-code-20250219, mid-conversation-system-2026-04-07"
+    )));
+    let r = parse_with(&body, true).unwrap();
+    assert_eq!(r.conv.prompt_chars, 5 + 9);
+
+    let call = json!({"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]});
+    let result = json!({"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"42"}]});
+    let r = parse_with(&base(json!([user, call, result, sys])), true).unwrap();
+    assert_eq!(r.conv.tool_result.as_deref(), Some("42"));
+
+    let e = parse_with(&base(json!([sys, user])), true).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("messages.0: a system message cannot be the first")
+    );
+    let e = parse_with(&base(json!([user, sys, sys])), true).unwrap_err();
+    assert!(e.message.contains("consecutive system messages"));
+    let img = json!({"role":"system","content":[{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]});
+    let e = parse_with(&base(json!([user, img])), true).unwrap_err();
+    assert_eq!(
+        e.message,
+        "messages.1.content.0: system messages may only contain text blocks"
+    );
+}

@@ -148,7 +148,7 @@ pub fn plan(conv: &Conversation, d: &Directives, style: Style) -> Plan {
             .tool_preamble
             .map(|p| owned(tokenize(p)))
             .unwrap_or_default();
-        (text, tool_calls(conv, d.parallel_tools), Finish::ToolUse)
+        (text, tool_calls(conv, d), Finish::ToolUse)
     } else {
         let (text, finish) = reply_text(conv, d);
         (text, Vec::new(), finish)
@@ -292,12 +292,16 @@ fn cut_at(tokens: &mut Vec<String>, cut: usize) {
     tokens.truncate(keep);
 }
 
-fn tool_calls(conv: &Conversation, parallel: bool) -> Vec<ToolCall> {
+/// The calls of a tool-use answer: the named tool (`tool_choice`), else the tool the `call`
+/// directive names when it is offered, else the first tool.
+fn tool_calls(conv: &Conversation, d: &Directives) -> Vec<ToolCall> {
+    let parallel = d.parallel_tools;
     let find = |name: &str| conv.tools.iter().find(|t| t.name == name);
     let empty = Value::Object(Map::new());
+    let preferred = d.call.as_deref().and_then(find);
     let first = match &conv.tool_choice {
         ToolChoice::Named(name) => (name.as_str(), find(name).map_or(&empty, |t| &t.schema)),
-        _ => match conv.tools.first() {
+        _ => match preferred.or(conv.tools.first()) {
             Some(t) => (t.name.as_str(), &t.schema),
             None => return Vec::new(),
         },

@@ -195,3 +195,31 @@ fn fragments_respect_char_boundaries() {
     };
     assert_eq!(call.fragments().concat(), call.arguments);
 }
+
+/// `call=NAME` picks the offered tool of that name over the first one, and falls back to the
+/// first tool when no offered tool has that name; a named `tool_choice` still wins.
+#[test]
+fn call_directive_picks_the_tool() {
+    let read = ToolSpec {
+        name: "Read".into(),
+        schema: json!({"type":"object","properties":{"file_path":{"type":"string"}},"required":["file_path"]}),
+    };
+    let mut c = Conversation {
+        tools: vec![weather_tool(), read],
+        ..conv()
+    };
+    let d = Directives::parse(None, Some("call=Read")).unwrap();
+    let p = plan(&c, &d, Style::default());
+    assert_eq!(p.tool_calls[0].name, "Read");
+    assert_eq!(p.tool_calls[0].arguments, r#"{"file_path":"Paris"}"#);
+    let other = Directives::parse(None, Some("call=Missing")).unwrap();
+    assert_eq!(
+        plan(&c, &other, Style::default()).tool_calls[0].name,
+        "get_weather"
+    );
+    c.tool_choice = ToolChoice::Named("get_weather".into());
+    assert_eq!(
+        plan(&c, &d, Style::default()).tool_calls[0].name,
+        "get_weather"
+    );
+}

@@ -132,7 +132,11 @@ impl EmulatorApp {
         }
         let result = match api {
             Api::OpenAi => openai::parse(&json).map(|r| (r.stream, r.include_usage, r.conv)),
-            Api::Anthropic => anthropic::parse(&json).map(|r| (r.stream, false, r.conv)),
+            Api::Anthropic => {
+                let mid =
+                    anthropic::allows_mid_system(header_str(s.req_header(), "anthropic-beta"));
+                anthropic::parse_with(&json, mid).map(|r| (r.stream, false, r.conv))
+            }
             // Gemini requests were answered by `gemini()` above.
             Api::Gemini => Err(ApiError::new(500, "unreachable")),
             Api::Ollama => ollama::parse(&json).map(|r| (r.stream, false, r.conv)),

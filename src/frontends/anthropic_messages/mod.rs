@@ -25,7 +25,9 @@
 //!   [`response::to_message`] and [`stream::ToAnthropic`].
 //!
 //! Errors on these endpoints are rendered Anthropic-shaped by the one error writer
-//! (`proxy::respond`, `error/anthropic.rs`); overload is 529 `overloaded_error`.
+//! (`proxy::respond`, `error/anthropic.rs`); overload is 529 `overloaded_error`. An Anthropic
+//! provider's refusal of the request itself (400, 413, 422) keeps Anthropic's own message
+//! ([`relay_error`]): clients such as Claude Code recognise some refusals by their wording.
 //!
 //! `count_tokens` (`proxy::handlers::messages::count_tokens`) forwards to the first target when it is an
 //! Anthropic provider and otherwise estimates locally ([`count`]).
@@ -39,7 +41,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-pub use relay::{Relay, RelayStream};
+pub use relay::{Relay, RelayStream, relay_error};
 pub use stream::ToAnthropic;
 
 use crate::error::GatewayError;

@@ -124,6 +124,30 @@ impl Relay {
     }
 }
 
+/// An Anthropic provider's error answer to a pass-through Messages request. A refusal of the
+/// request itself (400, 413, 422 with an Anthropic error body) keeps Anthropic's own message,
+/// not the gateway's "provider … returned …" summary: the client speaks the same API, and
+/// Claude Code recognises some refusals by their wording. Other statuses keep `e`.
+pub fn relay_error(mut e: GatewayError, status: u16, body: &[u8]) -> GatewayError {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        error: ErrorBody<'a>,
+    }
+    if !matches!(status, 400 | 413 | 422) {
+        return e;
+    }
+    if let Ok(Envelope {
+        error: ErrorBody {
+            message: Some(m), ..
+        },
+    }) = serde_json::from_slice::<Envelope<'_>>(body)
+    {
+        e.message = Cow::Owned(m.into_owned());
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +212,27 @@ mod tests {
         assert_eq!(err.status, 503);
         assert_eq!(err.kind.anthropic_type(), "overloaded_error");
         assert!(!r.machine().has_output());
+    }
+
+    /// A 400 from an Anthropic provider keeps its own message; a 429 keeps the gateway's.
+    #[test]
+    fn refusals_keep_anthropic_wording() {
+        let body = br#"{"type":"error","error":{"type":"invalid_request_error","message":"messages: Unexpected role \"system\"."},"request_id":"req_1"}"#;
+        let e = crate::providers::upstream_error("emu", 400, Some("x (y)"), None);
+        let r = relay_error(e, 400, body);
+        assert_eq!(r.message, "messages: Unexpected role \"system\".");
+        assert_eq!(
+            (r.status, r.kind.anthropic_type()),
+            (400, "invalid_request_error")
+        );
+        let e = crate::providers::upstream_error("emu", 429, Some("slow"), None);
+        let r = relay_error(e, 429, body);
+        assert_eq!(r.message, "provider emu returned 429: slow");
+        let e = crate::providers::upstream_error("emu", 400, None, None);
+        assert!(
+            relay_error(e, 400, b"not json")
+                .message
+                .starts_with("provider emu")
+        );
     }
 }

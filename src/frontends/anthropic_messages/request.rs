@@ -20,6 +20,7 @@
 //!   `stream` + `stream_options.include_usage`; `thinking` and other Anthropic-only fields are
 //!   dropped.
 
+mod output;
 mod tools;
 
 use crate::error::GatewayError;
@@ -54,6 +55,11 @@ pub struct MessagesRequest<'a> {
     tool_choice: Option<&'a RawValue>,
     #[serde(default)]
     metadata: Option<Metadata>,
+    #[serde(borrow, default)]
+    output_config: Option<&'a RawValue>,
+    /// The structured-outputs beta's earlier spelling of `output_config.format`.
+    #[serde(borrow, default)]
+    output_format: Option<&'a RawValue>,
     #[serde(skip)]
     model_name: Cow<'a, str>,
 }
@@ -69,33 +75,39 @@ impl<'a> MessagesRequest<'a> {
     /// required.
     pub fn parse(body: &'a [u8], count_only: bool) -> Result<Self, GatewayError> {
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(GatewayError::bad_request(
-                "The request body must be a JSON object.",
-            ));
+            return Err(not_an_object(body));
         }
         let mut de = serde_json::Deserializer::from_slice(body);
         let mut req: MessagesRequest<'a> =
             serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
+                let path = dotted(&e.path().to_string());
                 let inner = e.into_inner();
-                if inner.is_data() && path != "." {
-                    GatewayError::bad_param(path.clone(), format!("{path}: {inner}"))
+                if inner.is_data() && !path.is_empty() {
+                    GatewayError::bad_param(path.clone(), format!("{path}: {}", expected(&path)))
                 } else {
-                    GatewayError::bad_request(format!("invalid JSON body: {inner}"))
+                    invalid_json(&inner)
                 }
             })?;
-        de.end()
-            .map_err(|e| GatewayError::bad_request(format!("invalid JSON body: {e}")))?;
+        de.end().map_err(|e| invalid_json(&e))?;
         let model = req
             .model
             .ok_or_else(|| GatewayError::bad_param("model", "model: Field required"))?;
         req.model_name = serde_json::from_str(model.get())
             .map_err(|_| GatewayError::bad_param("model", "model: Input should be a string"))?;
-        if req.messages.is_none_or(|m| !m.get().starts_with('[')) {
-            return Err(GatewayError::bad_param(
-                "messages",
-                "messages: Field required (an array of messages)",
-            ));
+        match req.messages {
+            None => {
+                return Err(GatewayError::bad_param(
+                    "messages",
+                    "messages: Field required",
+                ));
+            }
+            Some(m) if !m.get().starts_with('[') => {
+                return Err(GatewayError::bad_param(
+                    "messages",
+                    "messages: Input should be a valid list",
+                ));
+            }
+            Some(_) => {}
         }
         if !count_only && req.max_tokens.is_none() {
             return Err(GatewayError::bad_param(
@@ -127,6 +139,41 @@ impl<'a> MessagesRequest<'a> {
     /// Raw `system`, `messages` and `tools` subtrees (for token estimates).
     pub fn parts(&self) -> [Option<&'a RawValue>; 3] {
         [self.system, self.messages, self.tools]
+    }
+}
+
+/// Anthropic's wording for a body that is not valid JSON.
+fn invalid_json(e: &serde_json::Error) -> GatewayError {
+    GatewayError::bad_request(format!("The request body is not valid JSON: {e}"))
+}
+
+/// A body that is valid JSON but not an object, or not JSON at all.
+fn not_an_object(body: &[u8]) -> GatewayError {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Ok(_) => GatewayError::bad_request("Input should be a valid dictionary"),
+        Err(e) => invalid_json(&e),
+    }
+}
+
+/// A serde path (`a[0].b`) in Anthropic's dotted form (`a.0.b`).
+fn dotted(path: &str) -> String {
+    path.replace('[', ".")
+        .replace(']', "")
+        .trim_start_matches('.')
+        .to_string()
+}
+
+/// Anthropic's (Pydantic's) wording for a top-level field of the wrong type.
+fn expected(path: &str) -> &'static str {
+    match path.split('.').next().unwrap_or(path) {
+        "max_tokens" => "Input should be a valid integer",
+        "stream" => "Input should be a valid boolean",
+        "temperature" | "top_p" => "Input should be a valid number",
+        "stop_sequences" if path.contains('.') => "Input should be a valid string",
+        "stop_sequences" => "Input should be a valid list",
+        "metadata" if path.contains('.') => "Input should be a valid string",
+        "metadata" => "Input should be a valid dictionary",
+        _ => "Input has the wrong type",
     }
 }
 
@@ -246,10 +293,16 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
         match m.role.as_str() {
             "user" => user_turn(m.content, &path, &mut messages)?,
             "assistant" => assistant_turn(m.content, &path, &mut messages)?,
-            other => {
+            // A mid-conversation system message stays a system message at its position.
+            "system" => {
+                if let Some(text) = content_text(m.content, &path)? {
+                    messages.push(json!({"role": "system", "content": text}));
+                }
+            }
+            _ => {
                 return Err(GatewayError::bad_param(
                     format!("{path}.role"),
-                    format!("{path}.role: unexpected role `{other}`; use `user` or `assistant`"),
+                    format!("{path}.role: Input should be 'user', 'assistant' or 'system'"),
                 ));
             }
         }
@@ -271,6 +324,9 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
         out.insert("user".into(), Value::String(user.clone()));
     }
     tools::tools(req, &mut out)?;
+    if let Some(format) = output::response_format(req.output_config, req.output_format)? {
+        out.insert("response_format".into(), format);
+    }
     if req.is_stream() {
         out.insert("stream".into(), Value::Bool(true));
         out.insert("stream_options".into(), json!({"include_usage": true}));
@@ -281,8 +337,8 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
 fn decode<T: for<'de> Deserialize<'de>>(raw: &str, name: &str) -> Result<T, GatewayError> {
     let mut de = serde_json::Deserializer::from_str(raw);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let param = if path == "." {
+        let path = dotted(&e.path().to_string());
+        let param = if path.is_empty() {
             name.to_string()
         } else {
             format!("{name}.{path}")
@@ -294,18 +350,31 @@ fn decode<T: for<'de> Deserialize<'de>>(raw: &str, name: &str) -> Result<T, Gate
 /// `system` as one string (text blocks joined by a blank line).
 fn system_text(raw: Option<&RawValue>) -> Result<Option<String>, GatewayError> {
     let Some(raw) = raw else { return Ok(None) };
-    let text = match decode::<Option<InContent>>(raw.get(), "system")? {
-        None => return Ok(None),
-        Some(InContent::Text(s)) => s,
-        Some(InContent::Blocks(blocks)) => {
+    match decode::<Option<InContent>>(raw.get(), "system")? {
+        None => Ok(None),
+        Some(content) => content_text(content, "system"),
+    }
+}
+
+/// System content (a string or text blocks, joined by a blank line) as one string; `None`
+/// when empty. `path` names the content in errors.
+fn content_text(content: InContent, path: &str) -> Result<Option<String>, GatewayError> {
+    let text = match content {
+        InContent::Text(s) => s,
+        InContent::Blocks(blocks) => {
             let mut parts = Vec::with_capacity(blocks.len());
             for (i, b) in blocks.into_iter().enumerate() {
-                match block(b, &format!("system.{i}"))? {
+                let bpath = if path == "system" {
+                    format!("system.{i}")
+                } else {
+                    format!("{path}.content.{i}")
+                };
+                match block(b, &bpath)? {
                     Block::Text { text } => parts.push(text),
                     _ => {
                         return Err(GatewayError::bad_param(
-                            format!("system.{i}"),
-                            "system blocks must be text blocks",
+                            bpath.clone(),
+                            format!("{bpath}: system content blocks must be text blocks"),
                         ));
                     }
                 }
@@ -443,6 +512,22 @@ fn document_refused(path: &str) -> GatewayError {
     )
 }
 
+/// The tool a `tool_reference` block (tool search's answer, which loads a deferred tool)
+/// names. Translated requests offer deferred tools from the start, so the reference only
+/// needs to read as text.
+fn tool_reference(b: &Value) -> Option<&str> {
+    (b.get("type")?.as_str()? == "tool_reference")
+        .then(|| b.get("tool_name").and_then(Value::as_str))
+        .flatten()
+}
+
+fn push_line(text: &mut String, piece: &str) {
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(piece);
+}
+
 /// A tool result's content flattened to text.
 fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, GatewayError> {
     match content {
@@ -451,6 +536,10 @@ fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, Gatewa
         Some(Value::Array(blocks)) => {
             let mut text = String::new();
             for (k, b) in blocks.into_iter().enumerate() {
+                if let Some(name) = tool_reference(&b) {
+                    push_line(&mut text, &format!("[tool loaded: {name}]"));
+                    continue;
+                }
                 let piece = match block(b, &format!("{path}.content.{k}"))? {
                     Block::Text { text } => text,
                     Block::Image { .. } => TOOL_IMAGE.to_string(),
@@ -459,10 +548,7 @@ fn tool_result_text(content: Option<Value>, path: &str) -> Result<String, Gatewa
                     } => data,
                     _ => continue,
                 };
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                text.push_str(&piece);
+                push_line(&mut text, &piece);
             }
             Ok(text)
         }

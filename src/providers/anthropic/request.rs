@@ -204,9 +204,15 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
     let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         match m.role {
+            // Leading system messages form `system`; later ones stay in place (see
+            // `content::system_reminder`).
             Role::System | Role::Developer => {
-                for text in texts(m.content.as_ref(), i)? {
-                    system.push(Block::Text { text });
+                let pieces = texts(m.content.as_ref(), i)?;
+                if turns.is_empty() {
+                    system.extend(pieces.into_iter().map(|text| Block::Text { text }));
+                } else if let Some(r) = content::system_reminder(&pieces) {
+                    let text = Cow::Owned(r);
+                    push_turn(&mut turns, "user", vec![Block::Text { text }]);
                 }
             }
             Role::User => {

@@ -228,8 +228,15 @@ fn convert_messages<'a>(
     let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         match m.role {
+            // Leading system messages form `system`; later ones stay in place (see
+            // `content::system_reminder`).
             Role::System | Role::Developer => {
-                system.extend(texts(m.content.as_ref(), i)?.into_iter().map(Block::Text));
+                let pieces = texts(m.content.as_ref(), i)?;
+                if turns.is_empty() {
+                    system.extend(pieces.into_iter().map(Block::Text));
+                } else if let Some(r) = content::system_reminder(&pieces) {
+                    push_turn(&mut turns, "user", vec![Block::Text(Cow::Owned(r))]);
+                }
             }
             Role::User => {
                 let blocks = user_blocks(m.content.as_ref(), i)?;

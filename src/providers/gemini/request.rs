@@ -11,7 +11,7 @@
 
 use super::{ids, method_path, schema};
 use crate::error::GatewayError;
-use crate::providers::content::texts;
+use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
 use crate::providers::{UpstreamRequest, params};
@@ -241,8 +241,15 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
     let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         match m.role {
+            // Leading system messages form `systemInstruction`; later ones stay in place
+            // (see `content::system_reminder`).
             Role::System | Role::Developer => {
-                system.extend(texts(m.content.as_ref(), i)?.into_iter().map(Part::text));
+                let pieces = texts(m.content.as_ref(), i)?;
+                if turns.is_empty() {
+                    system.extend(pieces.into_iter().map(Part::text));
+                } else if let Some(r) = content::system_reminder(&pieces) {
+                    push_turn(&mut turns, "user", vec![Part::text(Cow::Owned(r))]);
+                }
             }
             Role::User => {
                 let parts = user_parts(m.content.as_ref(), i)?;

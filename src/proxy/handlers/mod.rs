@@ -66,7 +66,8 @@ fn route(path: &str) -> Option<(Endpoint, &'static [http::Method])> {
     const GET: &[Method] = &[Method::GET];
     const POST: &[Method] = &[Method::POST];
     Some(match path {
-        "/healthz" | "/health" => (Endpoint::Health, &[Method::GET, Method::HEAD]),
+        // `/` too: Claude Code probes its base URL with `HEAD /` before the first request.
+        "/healthz" | "/health" | "" => (Endpoint::Health, &[Method::GET, Method::HEAD]),
         "/v1/models" => (Endpoint::Models, GET),
         p if p.starts_with("/v1/models/") => (Endpoint::Models, GET),
         "/v1/chat/completions" | "/chat/completions" => (Endpoint::ChatCompletions, POST),

@@ -132,7 +132,9 @@ impl Attempt<'_> {
             .await
             .unwrap_or_default();
         let error = match upstream.response_header() {
-            Some(head) => providers::decode_error(self.provider, status, head, &body, retry_after),
+            Some(head) => self
+                .job
+                .decode_error(self.provider, status, head, &body, retry_after),
             None => GatewayError::internal(),
         };
         if upstream.response_done() {

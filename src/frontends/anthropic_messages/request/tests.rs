@@ -140,9 +140,109 @@ fn refusals_name_the_field() {
     );
     assert_eq!(e.param.as_deref(), Some("messages.0.content.0.source"));
     let e = refused(
-        &json!({"model": "m", "max_tokens": 5, "messages": [{"role": "system", "content": "hi"}]}),
+        &json!({"model": "m", "max_tokens": 5, "messages": [{"role": "bot", "content": "hi"}]}),
     );
     assert_eq!(e.param.as_deref(), Some("messages.0.role"));
+    let e = refused(
+        &json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"},
+        {"role": "system", "content": [{"type": "image", "source": {"type": "url", "url": "https://x/y.png"}}]}]}),
+    );
+    assert_eq!(e.param.as_deref(), Some("messages.1.content.0"));
+}
+
+/// A mid-conversation system message (string or text blocks, `cache_control` ignored) stays
+/// a system message at its position; an empty one is dropped.
+#[test]
+fn mid_conversation_system_stays_in_place() {
+    let v = translate(&json!({
+        "model": "m", "max_tokens": 5, "system": "Top.",
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": [{"type": "text", "text": "Tools changed.", "cache_control": {"type": "ephemeral"}}, {"type": "text", "text": "Be brief."}]},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": "more"},
+            {"role": "system", "content": "Now formal."},
+            {"role": "system", "content": ""}
+        ]
+    }));
+    let roles: Vec<&str> = v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "system", "assistant", "user", "system"]
+    );
+    assert_eq!(v["messages"][0]["content"], "Top.");
+    assert_eq!(v["messages"][2]["content"], "Tools changed.\n\nBe brief.");
+    assert_eq!(v["messages"][5]["content"], "Now formal.");
+}
+
+/// `output_config.format` (and the beta's `output_format`) become a strict `json_schema`
+/// `response_format`; `effort` alone adds nothing; other format types are refused.
+#[test]
+fn structured_output_becomes_response_format() {
+    let schema =
+        json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]});
+    let hi = json!([{"role": "user", "content": "hi"}]);
+    let want = json!({"type": "json_schema", "json_schema": {"name": "output", "schema": schema, "strict": true}});
+    let v = translate(&json!({"model": "m", "max_tokens": 5, "messages": hi,
+        "output_config": {"effort": "high", "format": {"type": "json_schema", "schema": schema}}}));
+    assert_eq!(v["response_format"], want);
+    let v = translate(&json!({"model": "m", "max_tokens": 5, "messages": hi,
+        "output_format": {"type": "json_schema", "schema": schema}}));
+    assert_eq!(v["response_format"], want);
+    let v = translate(
+        &json!({"model": "m", "max_tokens": 5, "messages": hi, "output_config": {"effort": "low"}}),
+    );
+    assert!(v.get("response_format").is_none());
+    let e = refused(&json!({"model": "m", "max_tokens": 5, "messages": hi,
+        "output_config": {"format": {"type": "text"}}}));
+    assert_eq!(e.param.as_deref(), Some("output_config.format.type"));
+    let e = refused(&json!({"model": "m", "max_tokens": 5, "messages": hi,
+        "output_config": {"format": {"type": "json_schema"}}}));
+    assert_eq!(e.param.as_deref(), Some("output_config.format.schema"));
+}
+
+/// The fields Claude Code sends (thinking, context_management, output_config.effort, a
+/// deferred tool, tool_reference results) translate without a refusal.
+#[test]
+fn claude_code_request_translates() {
+    let v = translate(&json!({
+        "model": "m", "max_tokens": 32000, "stream": true,
+        "thinking": {"type": "adaptive"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "output_config": {"effort": "high"},
+        "metadata": {"user_id": "{\"session_id\":\"s\"}"},
+        "tools": [
+            {"name": "Read", "description": "Reads a file", "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}},
+            {"name": "Later", "description": "deferred", "input_schema": {"type": "object"}, "defer_loading": true, "cache_control": {"type": "ephemeral"}}
+        ],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "find a tool", "cache_control": {"type": "ephemeral"}}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "ToolSearch", "input": {"query": "select:Later"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "tool_reference", "tool_name": "Later"}]}]},
+            {"role": "system", "content": "Later is loaded."}
+        ]
+    }));
+    let names: Vec<&str> = v["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Read", "Later"]);
+    assert_eq!(
+        v["messages"][2],
+        json!({"role": "tool", "tool_call_id": "toolu_1", "content": "[tool loaded: Later]"})
+    );
+    assert_eq!(
+        v["messages"][3],
+        json!({"role": "system", "content": "Later is loaded."})
+    );
+    assert!(v.get("thinking").is_none() && v.get("response_format").is_none());
 }
 
 /// The envelope requires model, messages and (except for count_tokens) max_tokens.
@@ -180,5 +280,39 @@ fn splice_replaces_only_model() {
     assert_eq!(
         std::str::from_utf8(&out).unwrap(),
         r#"{"model": "claude-\"x\"" ,"max_tokens":5,"messages":[],"thinking":{"type":"enabled","budget_tokens":1024}}"#
+    );
+}
+
+/// The gateway's own validation errors use Anthropic's wording.
+#[test]
+fn validation_wording_matches_anthropic() {
+    let msg = |body: &[u8]| MessagesRequest::parse(body, false).unwrap_err().message;
+    assert!(msg(b"{\"model\":").starts_with("The request body is not valid JSON: "));
+    assert!(msg(b"[1, 2").starts_with("The request body is not valid JSON: "));
+    assert_eq!(msg(b"[1]"), "Input should be a valid dictionary");
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":1}"#),
+        "messages: Field required"
+    );
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":1,"messages":{}}"#),
+        "messages: Input should be a valid list"
+    );
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":"9","messages":[]}"#),
+        "max_tokens: Input should be a valid integer"
+    );
+    assert_eq!(
+        msg(br#"{"model":"m","max_tokens":9,"stream":"yes","messages":[]}"#),
+        "stream: Input should be a valid boolean"
+    );
+    let e = MessagesRequest::parse(
+        br#"{"model":"m","max_tokens":9,"stop_sequences":[1],"messages":[]}"#,
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "stop_sequences.0: Input should be a valid string"
     );
 }

@@ -1,5 +1,11 @@
 //! Anthropic `tools`, `tool_choice` and `disable_parallel_tool_use` → OpenAI `tools`,
 //! `tool_choice` and `parallel_tool_calls`.
+//!
+//! Custom tools (no `type`, or `custom`) become functions; tools marked `defer_loading` are
+//! offered from the start (the translated provider has no tool search to load them later).
+//! Server tools (any other `type`: `web_search_…`, `bash_…`, `text_editor_…`,
+//! `computer_…`, …) run on Anthropic's servers, so they are refused with a 400 naming the
+//! tool.
 
 use super::{MessagesRequest, decode};
 use crate::error::GatewayError;
@@ -42,8 +48,9 @@ pub(super) fn tools(
             return Err(GatewayError::bad_param(
                 format!("tools.{i}.type"),
                 format!(
-                    "tools.{i}: server tool `{kind}` ({}) runs on Anthropic's servers and is only available when the model is served by an Anthropic provider",
-                    t.name
+                    "tools.{i}: '{kind}' (tool '{}') is not supported on model '{}': server tools run on Anthropic's servers, and this model is served by a provider that cannot run them. Use custom tools (no `type`, or `\"type\": \"custom\"`) instead.",
+                    t.name,
+                    req.model()
                 ),
             ));
         }

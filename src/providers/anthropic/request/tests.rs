@@ -62,7 +62,7 @@ fn full_conversation() {
         json!({
             "model": "claude-haiku-4-5",
             "max_tokens": 300,
-            "system": [{"type": "text", "text": "Be terse."}, {"type": "text", "text": "Use Celsius."}],
+            "system": [{"type": "text", "text": "Be terse."}],
             "messages": [
                 {"role": "user", "content": [
                     {"type": "text", "text": "What is this, and the weather?"},
@@ -76,6 +76,7 @@ fn full_conversation() {
                 {"role": "user", "content": [
                     {"type": "tool_result", "tool_use_id": "call_1", "content": [{"type": "text", "text": "{\"temp_c\":18}"}]},
                     {"type": "tool_result", "tool_use_id": "call_2", "content": [{"type": "text", "text": "12:00"}]},
+                    {"type": "text", "text": "<system-reminder>\nUse Celsius.\n</system-reminder>"},
                     {"type": "text", "text": "Thanks"}
                 ]}
             ],
@@ -240,4 +241,39 @@ fn best_effort_params_are_dropped() {
     ] {
         assert!(out.get(k).is_none(), "{k}");
     }
+}
+
+/// Only leading system messages form `system`; a later one becomes a `<system-reminder>` user
+/// text at its position: after an assistant turn it opens the next user turn (which the
+/// following user message joins), and as the last message it ends the conversation.
+#[test]
+fn later_system_messages_stay_in_place() {
+    let out = translate(json!({"model": "m", "messages": [
+        {"role": "system", "content": "One."},
+        {"role": "developer", "content": "Two."},
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "system", "content": "Formal now."},
+        {"role": "user", "content": "again"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "system", "content": [{"type": "text", "text": "Last."}, {"type": "text", "text": "Really."}]}
+    ]}))
+    .unwrap();
+    assert_eq!(
+        out["system"],
+        json!([{"type": "text", "text": "One."}, {"type": "text", "text": "Two."}])
+    );
+    assert_eq!(
+        out["messages"],
+        json!([
+            {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "hello"}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "<system-reminder>\nFormal now.\n</system-reminder>"},
+                {"type": "text", "text": "again"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "<system-reminder>\nLast.\n\nReally.\n</system-reminder>"}]}
+        ])
+    );
 }

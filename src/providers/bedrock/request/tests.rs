@@ -44,16 +44,15 @@ fn full_conversation() {
         "user": "u1"
     }))
     .unwrap();
-    assert_eq!(
-        v["system"],
-        json!([{"text": "Be terse."}, {"text": "Use metric."}])
-    );
+    assert_eq!(v["system"], json!([{"text": "Be terse."}]));
     assert_eq!(
         v["messages"],
         json!([
             {"role": "user", "content": [
                 {"image": {"format": "png", "source": {"bytes": PNG}}},
-                {"text": "Weather?"}, {"text": "In Paris."}]},
+                {"text": "Weather?"},
+                {"text": "<system-reminder>\nUse metric.\n</system-reminder>"},
+                {"text": "In Paris."}]},
             {"role": "assistant", "content": [
                 {"toolUse": {"toolUseId": "call_1", "name": "get_weather", "input": {"city": "Paris"}}},
                 {"toolUse": {"toolUseId": "call_2", "name": "get_weather", "input": {}}}]},

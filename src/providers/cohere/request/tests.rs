@@ -145,3 +145,22 @@ fn rejections() {
         );
     }
 }
+
+/// Cohere v2 takes `system` messages anywhere: a mid-conversation one stays in place.
+#[test]
+fn mid_conversation_system_stays_in_place() {
+    let out = translate(json!({"model": "m", "messages": [
+        {"role": "system", "content": "Be terse."},
+        {"role": "user", "content": "hi"},
+        {"role": "system", "content": [{"type": "text", "text": "Now formal."}]}
+    ]}))
+    .unwrap();
+    assert_eq!(
+        out["messages"],
+        json!([
+            {"role": "system", "content": "Be terse."},
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": "Now formal."}
+        ])
+    );
+}

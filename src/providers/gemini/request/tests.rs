@@ -12,7 +12,8 @@ fn build(body: serde_json::Value) -> Result<(String, serde_json::Value), Gateway
     Ok((up.path, serde_json::from_slice(&up.body).unwrap()))
 }
 
-/// Roles: system/developer anywhere → systemInstruction; consecutive turns merge; a leading
+/// Roles: leading system/developer → systemInstruction, later ones a `<system-reminder>` user
+/// part in place; consecutive turns merge; a leading
 /// assistant turn gets a user turn before it; sampling parameters go to generationConfig.
 #[test]
 fn roles_and_generation_config() {
@@ -33,14 +34,15 @@ fn roles_and_generation_config() {
     assert_eq!(path, "/v1beta/models/gemini-2.5-flash:generateContent");
     assert_eq!(
         v["systemInstruction"],
-        json!({"parts": [{"text": "Be terse."}, {"text": "Dev."}]})
+        json!({"parts": [{"text": "Be terse."}]})
     );
     assert_eq!(
         v["contents"],
         json!([
             {"role": "user", "parts": [{"text": "."}]},
             {"role": "model", "parts": [{"text": "Hello."}]},
-            {"role": "user", "parts": [{"text": "a"}, {"text": "b"}]},
+            {"role": "user", "parts": [{"text": "a"},
+                {"text": "<system-reminder>\nDev.\n</system-reminder>"}, {"text": "b"}]},
             {"role": "model", "parts": [{"text": "c"}]}
         ])
     );

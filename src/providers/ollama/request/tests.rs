@@ -171,3 +171,22 @@ fn unsupported_params() {
     assert!(out.get("n").is_none());
     assert!(up.headers.is_empty());
 }
+
+/// Ollama's chat API takes `system` messages anywhere: a mid-conversation one stays in place.
+#[test]
+fn mid_conversation_system_stays_in_place() {
+    let out = translate(json!({"model": "m", "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "system", "content": [{"type": "text", "text": "Now formal."}]}
+    ]}))
+    .unwrap();
+    let roles: Vec<&str> = out["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "system"]);
+    assert_eq!(out["messages"][2]["content"], "Now formal.");
+}
