@@ -26,6 +26,8 @@ pub mod openai;
 pub mod params;
 pub mod presets;
 pub mod provider;
+#[cfg(test)]
+mod reasoning_tests;
 pub mod settings;
 pub mod sse_driver;
 #[cfg(test)]

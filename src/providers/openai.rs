@@ -10,6 +10,7 @@ use super::{DecodedResponse, TranslateCtx, UpstreamRequest, malformed_stream};
 use crate::error::GatewayError;
 use crate::providers::settings::ProviderSettings;
 use crate::translate::Usage;
+use crate::translate::reasoning::Effort;
 use crate::translate::request::ChatRequest;
 use crate::translate::response::done;
 use bytes::{Bytes, BytesMut};
@@ -56,18 +57,27 @@ pub fn build_request(
             }
         }
     }
-    // `models` and `provider` steer the gateway; OpenAI rejects unknown parameters.
+    // `models`, `provider` and `reasoning` are not OpenAI's; it rejects unknown parameters.
+    // OpenRouter's `reasoning` becomes `reasoning_effort` when the client did not send one.
+    let effort = effort_for_openai(req);
     let gateway_only = req.gateway_only_spans(raw);
     if !gateway_only.is_empty() {
         match crate::translate::routing_params::member_removals(raw, &gateway_only) {
             Some(cuts) => splices.extend(cuts.into_iter().map(|c| (c.start, c.end, Vec::new()))),
             None => {
-                let clean =
-                    crate::translate::routing_params::without_keys(raw, &["models", "provider"])?;
+                let clean = without_gateway_members(raw, effort)?;
                 let clean_req = ChatRequest::parse(&clean)?;
                 return build_request(provider, &clean_req, &clean, model);
             }
         }
+    }
+    if let Some(effort) = effort {
+        let open = raw
+            .iter()
+            .position(|b| *b == b'{')
+            .ok_or_else(GatewayError::internal)?;
+        let member = format!("\"reasoning_effort\":\"{}\",", effort.as_str());
+        splices.push((open + 1, open + 1, member.into_bytes()));
     }
     splices.sort_by_key(|s| (s.0, s.1));
     let extra: usize = splices.iter().map(|s| s.2.len()).sum();
@@ -79,12 +89,63 @@ pub fn build_request(
         at = end;
     }
     body.extend_from_slice(&raw[at..]);
+    if provider.preset != Some("openrouter") {
+        if let Some(clean) = without_thoughts(&body)? {
+            body = clean;
+        }
+    }
     if provider.preset == Some("mistral") {
         if let Some(fixed) = super::presets::mistral_body(&body)? {
             body = fixed;
         }
     }
     Ok(UpstreamRequest::new(path, Bytes::from(body)))
+}
+
+/// The `reasoning_effort` to add for OpenRouter's `reasoning` object (never when the client
+/// sent `reasoning_effort` itself).
+fn effort_for_openai(req: &ChatRequest<'_>) -> Option<Effort> {
+    if !req.has_reasoning_object() || req.has_reasoning_effort() {
+        return None;
+    }
+    req.reasoning().map(|ask| ask.effort())
+}
+
+/// The body without the gateway's own members, re-serialised (a key spelled with escapes),
+/// with `effort` added as `reasoning_effort`.
+fn without_gateway_members(raw: &[u8], effort: Option<Effort>) -> Result<Vec<u8>, GatewayError> {
+    let mut v: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(raw).map_err(|_| GatewayError::internal())?;
+    for n in ["models", "provider", "reasoning"] {
+        v.remove(n);
+    }
+    if let Some(e) = effort {
+        v.insert("reasoning_effort".into(), e.as_str().into());
+    }
+    serde_json::to_vec(&v).map_err(|_| GatewayError::internal())
+}
+
+/// The body without the signed thinking blocks assistant turns carry back
+/// (`reasoning_details`, `thinking_blocks`): OpenRouter takes them, OpenAI and most compatible
+/// servers reject unknown message fields. `None` when there are none (the common case costs one
+/// scan).
+fn without_thoughts(body: &[u8]) -> Result<Option<Vec<u8>>, GatewayError> {
+    let has = |key: &[u8]| memchr::memmem::find(body, key).is_some();
+    if !has(b"\"reasoning_details\"") && !has(b"\"thinking_blocks\"") {
+        return Ok(None);
+    }
+    let mut v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| GatewayError::internal())?;
+    let Some(messages) = v.get_mut("messages").and_then(|m| m.as_array_mut()) else {
+        return Ok(None);
+    };
+    for m in messages.iter_mut().filter_map(|m| m.as_object_mut()) {
+        m.remove("reasoning_details");
+        m.remove("thinking_blocks");
+    }
+    serde_json::to_vec(&v)
+        .map(Some)
+        .map_err(|_| GatewayError::internal())
 }
 
 /// `Authorization: Bearer <key>` when a key is configured.

@@ -7,7 +7,8 @@
 //! again into another. Whole answers work the same way: a provider decodes its JSON into an
 //! [`Answer`], which the client format's [`AnswerRenderer`] renders.
 
-use super::response::{AssistantMessage, ChatCompletion, OutToolCall};
+use super::reasoning::Thought;
+use super::response::{AssistantMessage, ChatCompletion, OutToolCall, ReasoningDetail};
 use super::{FinishReason, TranslateCtx, Usage};
 use crate::error::GatewayError;
 use bytes::{Bytes, BytesMut};
@@ -22,6 +23,10 @@ pub trait ChunkSink: Send + std::fmt::Debug {
     fn content(&mut self, out: &mut BytesMut, text: &str);
     /// A reasoning ("thinking") delta.
     fn reasoning(&mut self, out: &mut BytesMut, text: &str);
+    /// The provider's signature over the reasoning just streamed (it closes that thought).
+    fn reasoning_signature(&mut self, out: &mut BytesMut, signature: &str);
+    /// A whole redacted (encrypted) thought.
+    fn reasoning_redacted(&mut self, out: &mut BytesMut, data: &str);
     /// Tool call `index` starts, with its id and function name.
     fn tool_call_start(&mut self, out: &mut BytesMut, index: u32, id: &str, name: &str);
     /// A fragment of tool call `index`'s JSON arguments.
@@ -68,6 +73,9 @@ pub struct Answer<'a> {
     pub text: String,
     /// Reasoning (`reasoning_content`); empty means none.
     pub reasoning: String,
+    /// The reasoning as the provider's signed blocks, when it signs them (Anthropic, Bedrock
+    /// Claude): what a client must send back for the provider to verify.
+    pub thoughts: Vec<Thought<'static>>,
     pub tool_calls: Vec<OutToolCall<'a>>,
     pub finish: FinishReason,
     pub usage: Usage,
@@ -86,6 +94,7 @@ impl Answer<'_> {
             model,
             text,
             reasoning,
+            thoughts,
             tool_calls,
             finish,
             usage,
@@ -99,6 +108,11 @@ impl Answer<'_> {
                 content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
                 refusal: None,
                 reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+                reasoning_details: thoughts
+                    .iter()
+                    .enumerate()
+                    .map(ReasoningDetail::of)
+                    .collect(),
                 tool_calls,
             },
             finish,

@@ -5,6 +5,7 @@
 pub mod borrow;
 pub mod embeddings;
 pub mod events;
+pub mod reasoning;
 pub mod request;
 pub mod response;
 pub mod routing_params;

@@ -6,6 +6,7 @@
 //! the raw body). Typed views ([`Message`], [`Tool`], [`ToolChoice`], [`Stop`]) are decoded on
 //! demand with errors that name the offending parameter.
 
+use super::reasoning::{self, Thought, ThoughtWire};
 use super::routing_params;
 use crate::error::GatewayError;
 use crate::translate::routing_params::ProviderPrefs;
@@ -60,6 +61,14 @@ pub struct ChatRequest<'a> {
     pub logit_bias: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub response_format: Option<&'a RawValue>,
+    /// OpenAI's `reasoning_effort`.
+    #[serde(borrow, default)]
+    reasoning_effort: Option<Cow<'a, str>>,
+    /// OpenRouter's `reasoning` object (never forwarded as is: OpenAI rejects it).
+    #[serde(borrow, default)]
+    reasoning: Option<&'a RawValue>,
+    #[serde(skip)]
+    reasoning_ask: Option<reasoning::Ask>,
     /// Gateway routing: models tried after `model` (never forwarded).
     #[serde(borrow, default)]
     models: Option<&'a RawValue>,
@@ -165,6 +174,7 @@ impl<'a> ChatRequest<'a> {
             req.include_usage = opts.include_usage.unwrap_or(false);
         }
         req.check_ranges()?;
+        req.reasoning_ask = reasoning::parse(req.reasoning_effort.as_deref(), req.reasoning)?;
         req.fallback_models = routing_params::parse_models(req.models)?;
         req.provider_prefs = routing_params::parse_provider(req.provider)?;
         Ok(req)
@@ -220,6 +230,21 @@ impl<'a> ChatRequest<'a> {
         self.stream_options.and_then(|raw| span_of(body, raw))
     }
 
+    /// The reasoning the client asked for (`reasoning_effort` / `reasoning`), if any.
+    pub fn reasoning(&self) -> Option<reasoning::Ask> {
+        self.reasoning_ask
+    }
+
+    /// True when the client sent OpenRouter's `reasoning` object.
+    pub fn has_reasoning_object(&self) -> bool {
+        self.reasoning.is_some()
+    }
+
+    /// True when the client sent `reasoning_effort`.
+    pub fn has_reasoning_effort(&self) -> bool {
+        self.reasoning_effort.is_some()
+    }
+
     /// `models`: model names to try after `model`, in order.
     pub fn fallback_models(&self) -> &[String] {
         &self.fallback_models
@@ -236,9 +261,10 @@ impl<'a> ChatRequest<'a> {
             .and_then(|m| serde_json::from_str(m.get()).ok())
     }
 
-    /// Spans of the gateway-only members' values (`models`, `provider`) inside `body`.
+    /// Spans of the gateway-only members' values (`models`, `provider`, `reasoning`) inside
+    /// `body`.
     pub fn gateway_only_spans(&self, body: &[u8]) -> Vec<Span> {
-        [self.models, self.provider]
+        [self.models, self.provider, self.reasoning]
             .into_iter()
             .flatten()
             .filter_map(|raw| span_of(body, raw))
@@ -388,6 +414,23 @@ pub struct Message<'a> {
     pub tool_call_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub reasoning_content: Option<Cow<'a, str>>,
+    /// Signed reasoning blocks of an assistant turn (OpenRouter's `reasoning_details`).
+    #[serde(borrow, default)]
+    reasoning_details: Option<Vec<ThoughtWire<'a>>>,
+    /// The same in LiteLLM's spelling (`thinking_blocks`).
+    #[serde(borrow, default)]
+    thinking_blocks: Option<Vec<ThoughtWire<'a>>>,
+}
+
+impl<'a> Message<'a> {
+    /// The signed thinking blocks this (assistant) turn carries back, in order.
+    pub fn thoughts(&self) -> Vec<Thought<'a>> {
+        self.reasoning_details
+            .as_ref()
+            .or(self.thinking_blocks.as_ref())
+            .map(|w| w.iter().filter_map(ThoughtWire::to_thought).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Message content: a string or a list of parts.

@@ -8,6 +8,7 @@
 
 use super::TranslateCtx;
 use super::events::ChunkSink;
+use super::reasoning::{DETAIL_FORMAT, Thought};
 use super::{FinishReason, Usage};
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
@@ -64,6 +65,16 @@ impl ChunkWriter {
     /// See [`ChunkSink::reasoning`].
     pub fn reasoning(&mut self, out: &mut BytesMut, text: &str) {
         self.sink().reasoning(out, text);
+    }
+
+    /// See [`ChunkSink::reasoning_signature`].
+    pub fn reasoning_signature(&mut self, out: &mut BytesMut, signature: &str) {
+        self.sink().reasoning_signature(out, signature);
+    }
+
+    /// See [`ChunkSink::reasoning_redacted`].
+    pub fn reasoning_redacted(&mut self, out: &mut BytesMut, data: &str) {
+        self.sink().reasoning_redacted(out, data);
     }
 
     /// See [`ChunkSink::tool_call_start`].
@@ -160,6 +171,28 @@ impl OpenAiChunks {
         Self::close(out);
     }
 
+    /// The signature closing the reasoning streamed so far, as a `reasoning_details` entry
+    /// (the text went out as `reasoning_content`).
+    pub fn reasoning_signature(&self, out: &mut BytesMut, signature: &str) {
+        self.reasoning_detail(out, br#""type":"reasoning.text","signature":"#, signature);
+    }
+
+    /// A redacted thought, as a `reasoning.encrypted` `reasoning_details` entry.
+    pub fn reasoning_redacted(&self, out: &mut BytesMut, data: &str) {
+        self.reasoning_detail(out, br#""type":"reasoning.encrypted","data":"#, data);
+    }
+
+    fn reasoning_detail(&self, out: &mut BytesMut, head: &[u8], value: &str) {
+        self.open(out);
+        out.extend_from_slice(br#""reasoning_details":[{"#);
+        out.extend_from_slice(head);
+        push_json_str_buf(out, value);
+        out.extend_from_slice(br#","format":"#);
+        push_json_str_buf(out, DETAIL_FORMAT);
+        out.extend_from_slice(b"}]");
+        Self::close(out);
+    }
+
     /// The first fragment of tool call `index`: id, type, name and empty arguments.
     pub fn tool_call_start(&self, out: &mut BytesMut, index: u32, id: &str, name: &str) {
         self.open(out);
@@ -252,6 +285,12 @@ impl ChunkSink for OpenAiChunks {
     fn reasoning(&mut self, out: &mut BytesMut, text: &str) {
         OpenAiChunks::reasoning(self, out, text);
     }
+    fn reasoning_signature(&mut self, out: &mut BytesMut, signature: &str) {
+        OpenAiChunks::reasoning_signature(self, out, signature);
+    }
+    fn reasoning_redacted(&mut self, out: &mut BytesMut, data: &str) {
+        OpenAiChunks::reasoning_redacted(self, out, data);
+    }
     fn tool_call_start(&mut self, out: &mut BytesMut, index: u32, id: &str, name: &str) {
         OpenAiChunks::tool_call_start(self, out, index, id, name);
     }
@@ -306,8 +345,50 @@ pub struct AssistantMessage<'a> {
     pub refusal: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
+    /// Signed reasoning blocks (OpenRouter's `reasoning_details`), for the client to send back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_details: Vec<ReasoningDetail<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<OutToolCall<'a>>,
+}
+
+/// One entry of `reasoning_details`: `reasoning.text` (text and signature) or
+/// `reasoning.encrypted` (redacted thinking).
+#[derive(Debug, Serialize)]
+pub struct ReasoningDetail<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<&'a str>,
+    pub format: &'static str,
+    pub index: usize,
+}
+
+impl<'a> ReasoningDetail<'a> {
+    /// The detail of thought number `index`.
+    pub fn of((index, t): (usize, &'a Thought<'_>)) -> Self {
+        let (kind, text, signature, data) = match t {
+            Thought::Text { text, signature } => (
+                "reasoning.text",
+                Some(text.as_ref()),
+                signature.as_deref(),
+                None,
+            ),
+            Thought::Redacted { data } => ("reasoning.encrypted", None, None, Some(data.as_ref())),
+        };
+        ReasoningDetail {
+            kind,
+            text,
+            signature,
+            data,
+            format: DETAIL_FORMAT,
+            index,
+        }
+    }
 }
 
 /// A tool call in a completion; `arguments` is a JSON string.

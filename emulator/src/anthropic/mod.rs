@@ -5,6 +5,7 @@ use serde_json::Value;
 
 pub mod count_tokens;
 pub mod render;
+mod thinking;
 
 use crate::b64::valid_base64;
 use crate::error::ApiError;
@@ -14,6 +15,8 @@ use crate::scenario::{Conversation, ToolChoice, ToolSpec};
 #[derive(Debug, Clone, Default)]
 pub struct MessagesRequest {
     pub stream: bool,
+    /// The request enables extended thinking: the answer opens with a signed thinking block.
+    pub thinking: bool,
     pub conv: Conversation,
 }
 
@@ -124,6 +127,7 @@ pub fn parse_with(body: &Value, mid_system: bool) -> Result<MessagesRequest, Api
         req.conv.tool_result = Some(t.first_result_text.clone().unwrap_or_default());
     }
 
+    req.thinking = thinking::check(obj, messages)?;
     if let Some(t) = present(obj.get("temperature")) {
         let t = t
             .as_f64()

@@ -130,12 +130,16 @@ impl EmulatorApp {
             };
             return self.gemini(s, head, &json, call, &d, req_id).await;
         }
+        let mut thinks = false;
         let result = match api {
             Api::OpenAi => openai::parse(&json).map(|r| (r.stream, r.include_usage, r.conv)),
             Api::Anthropic => {
                 let mid =
                     anthropic::allows_mid_system(header_str(s.req_header(), "anthropic-beta"));
-                anthropic::parse_with(&json, mid).map(|r| (r.stream, false, r.conv))
+                anthropic::parse_with(&json, mid).map(|r| {
+                    thinks = r.thinking;
+                    (r.stream, false, r.conv)
+                })
             }
             // Gemini requests were answered by `gemini()` above.
             Api::Gemini => Err(ApiError::new(500, "unreachable")),
@@ -150,7 +154,7 @@ impl EmulatorApp {
             Api::OpenAi | Api::Gemini => Style::default(),
             Api::Anthropic => Style {
                 tool_preamble: Some(anthropic::render::TOOL_PREAMBLE),
-                thinking: d.thinking,
+                thinking: d.thinking || thinks,
             },
             Api::Ollama => Style {
                 tool_preamble: None,

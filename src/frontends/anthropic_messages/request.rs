@@ -11,19 +11,22 @@
 //!   block content is flattened to text, images inside results become a placeholder, and
 //!   `is_error: true` prefixes the text with `[tool error] `;
 //! * assistant `text` → content, `tool_use` → `tool_calls` (input serialised as the JSON string
-//!   `arguments`); `thinking` / `redacted_thinking` blocks are dropped from history;
+//!   `arguments`); `thinking` / `redacted_thinking` blocks → `reasoning_details` (signatures kept,
+//!   for targets that verify them);
 //! * `tools[].input_schema` → `function.parameters`; server tools (a `type` other than
 //!   `custom`) are refused with 400; `tool_choice` auto/any/tool/none → auto/required/named/none,
 //!   `disable_parallel_tool_use` → `parallel_tool_calls: false`;
 //! * `max_tokens` → `max_completion_tokens`, `stop_sequences` → `stop`, `temperature`/`top_p`
 //!   copied, `top_k` dropped (no OpenAI equivalent), `metadata.user_id` → `user`, `stream` →
-//!   `stream` + `stream_options.include_usage`; `thinking` and other Anthropic-only fields are
-//!   dropped.
+//!   `stream` + `stream_options.include_usage`; `thinking` → the IR's reasoning (`enabled` →
+//!   `reasoning.max_tokens` = `budget_tokens`, `adaptive` → `reasoning.enabled`, `disabled` →
+//!   `reasoning_effort: none`), mapped per target like any client's reasoning.
 
 mod output;
 mod tools;
 
 use crate::error::GatewayError;
+use crate::translate::reasoning::DETAIL_FORMAT;
 use crate::translate::request::Span;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -60,6 +63,8 @@ pub struct MessagesRequest<'a> {
     /// The structured-outputs beta's earlier spelling of `output_config.format`.
     #[serde(borrow, default)]
     output_format: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    thinking: Option<&'a RawValue>,
     #[serde(skip)]
     model_name: Cow<'a, str>,
 }
@@ -224,8 +229,16 @@ pub(crate) enum Block {
         #[serde(default)]
         is_error: Option<bool>,
     },
-    Thinking {},
-    RedactedThinking {},
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+        #[serde(default)]
+        signature: Option<String>,
+    },
+    RedactedThinking {
+        #[serde(default)]
+        data: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -327,11 +340,51 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
     if let Some(format) = output::response_format(req.output_config, req.output_format)? {
         out.insert("response_format".into(), format);
     }
+    if let Some((key, value)) = reasoning(req.thinking)? {
+        out.insert(key.into(), value);
+    }
     if req.is_stream() {
         out.insert("stream".into(), Value::Bool(true));
         out.insert("stream_options".into(), json!({"include_usage": true}));
     }
     serde_json::to_vec(&Value::Object(out)).map_err(|_| GatewayError::internal())
+}
+
+#[derive(Deserialize)]
+struct ThinkingIn {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    budget_tokens: Option<u64>,
+}
+
+/// `thinking` as the IR's reasoning: `enabled` with its budget → `reasoning.max_tokens`,
+/// `adaptive` → `reasoning.enabled`, `disabled` → `reasoning_effort: none`.
+fn reasoning(raw: Option<&RawValue>) -> Result<Option<(&'static str, Value)>, GatewayError> {
+    let Some(raw) = raw.filter(|r| r.get().trim() != "null") else {
+        return Ok(None);
+    };
+    let t: ThinkingIn = decode(raw.get(), "thinking")?;
+    Ok(Some(match (t.kind.as_str(), t.budget_tokens) {
+        ("enabled", Some(budget)) => ("reasoning", json!({ "max_tokens": budget })),
+        ("enabled", None) => {
+            return Err(GatewayError::bad_param(
+                "thinking.budget_tokens",
+                "thinking.enabled.budget_tokens: Field required",
+            ));
+        }
+        ("adaptive", _) => ("reasoning", json!({ "enabled": true })),
+        ("disabled", _) => ("reasoning_effort", json!("none")),
+        (other, _) => {
+            return Err(GatewayError::bad_param(
+                "thinking.type",
+                format!(
+                    "thinking.type: Input tag '{other}' found using 'type' does not match any of \
+                     the expected tags: 'enabled', 'disabled', 'adaptive'"
+                ),
+            ));
+        }
+    }))
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(raw: &str, name: &str) -> Result<T, GatewayError> {
@@ -420,7 +473,7 @@ fn user_turn(content: InContent, path: &str, out: &mut Vec<Value>) -> Result<(),
                     format!("{bpath}: tool_use blocks belong in assistant messages"),
                 ));
             }
-            Block::Thinking {} | Block::RedactedThinking {} => {}
+            Block::Thinking { .. } | Block::RedactedThinking { .. } => {}
         }
     }
     if !parts.is_empty() {
@@ -447,6 +500,7 @@ fn assistant_turn(
     };
     let mut text = String::new();
     let mut calls: Vec<Value> = Vec::new();
+    let mut thoughts: Vec<Value> = Vec::new();
     for (j, b) in blocks.into_iter().enumerate() {
         let bpath = format!("{path}.content.{j}");
         match block(b, &bpath)? {
@@ -457,7 +511,18 @@ fn assistant_turn(
                     .to_string();
                 calls.push(json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}}));
             }
-            Block::Thinking {} | Block::RedactedThinking {} => {}
+            // Kept for targets that verify signatures (Bedrock-hosted Claude).
+            Block::Thinking {
+                thinking,
+                signature,
+            } => thoughts.push(json!({
+                "type": "reasoning.text", "text": thinking, "signature": signature,
+                "format": DETAIL_FORMAT, "index": thoughts.len(),
+            })),
+            Block::RedactedThinking { data } => thoughts.push(json!({
+                "type": "reasoning.encrypted", "data": data,
+                "format": DETAIL_FORMAT, "index": thoughts.len(),
+            })),
             _ => {
                 return Err(GatewayError::bad_param(
                     bpath.clone(),
@@ -484,6 +549,9 @@ fn assistant_turn(
     );
     if !calls.is_empty() {
         m.insert("tool_calls".into(), Value::Array(calls));
+    }
+    if !thoughts.is_empty() {
+        m.insert("reasoning_details".into(), Value::Array(thoughts));
     }
     out.push(Value::Object(m));
     Ok(())

@@ -5,6 +5,7 @@ use crate::error::{ErrorKind, GatewayError};
 use crate::providers::DecodedResponse;
 use crate::providers::anthropic::UsageWire;
 use crate::translate::events::Answer;
+use crate::translate::reasoning::{Thought, ThoughtWire};
 use crate::translate::{TranslateCtx, Usage};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -66,6 +67,8 @@ struct Message<'a> {
     refusal: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     tool_calls: Vec<ToolCall<'a>>,
+    #[serde(borrow, default)]
+    reasoning_details: Vec<ThoughtWire<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -101,8 +104,8 @@ pub fn tool_input(args: &str) -> Value {
 /// Renders a provider's decoded answer as an Anthropic `message` (the `/v1/messages`
 /// [`AnswerRenderer`](crate::translate::events::AnswerRenderer)): no OpenAI JSON in between.
 pub fn render(answer: Answer<'_>, ctx: &TranslateCtx<'_>) -> Result<Bytes, GatewayError> {
-    let mut content: Vec<Value> = Vec::new();
-    if !answer.reasoning.is_empty() {
+    let mut content: Vec<Value> = answer.thoughts.iter().map(thought_block).collect();
+    if content.is_empty() && !answer.reasoning.is_empty() {
         content.push(json!({"type": "thinking", "thinking": answer.reasoning, "signature": ""}));
     }
     if !answer.text.is_empty() {
@@ -123,6 +126,18 @@ pub fn render(answer: Answer<'_>, ctx: &TranslateCtx<'_>) -> Result<Bytes, Gatew
         Some(answer.finish.as_str()),
         answer.usage,
     )
+}
+
+/// A signed or redacted thought as a Messages content block.
+fn thought_block(t: &Thought<'_>) -> Value {
+    match t {
+        Thought::Text { text, signature } => json!({
+            "type": "thinking",
+            "thinking": text,
+            "signature": signature.as_deref().unwrap_or(""),
+        }),
+        Thought::Redacted { data } => json!({"type": "redacted_thinking", "data": data}),
+    }
 }
 
 /// The `message` object: stop reason from the OpenAI `finish` name (`tool_use` whenever there
@@ -170,10 +185,16 @@ pub fn to_message(
     if let Some(ch) = choice {
         finish = ch.finish_reason;
         let m = ch.message;
+        content.extend(
+            m.reasoning_details
+                .iter()
+                .filter_map(ThoughtWire::to_thought)
+                .map(|t| thought_block(&t)),
+        );
         if let Some(t) = m
             .reasoning_content
             .or(m.reasoning)
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.is_empty() && content.is_empty())
         {
             content.push(json!({"type": "thinking", "thinking": t, "signature": ""}));
         }

@@ -150,6 +150,19 @@ struct Delta<'a> {
     refusal: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     tool_calls: Vec<ToolDelta<'a>>,
+    /// Signatures and redacted thoughts (the text also comes as `reasoning`).
+    #[serde(borrow, default)]
+    reasoning_details: Vec<DetailDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct DetailDelta<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +365,34 @@ impl ChunkSink for AnthropicEvents {
         self.text(Open::Thinking, text, out);
     }
 
+    fn reasoning_signature(&mut self, out: &mut BytesMut, signature: &str) {
+        self.start(out);
+        if self.open != Some(Open::Thinking) {
+            self.ensure(Open::Thinking, out);
+            events::block_start(
+                out,
+                self.index,
+                br#"{"type":"thinking","thinking":"","signature":""}"#,
+            );
+        }
+        events::delta(out, self.index, "signature_delta", "signature", signature);
+        // A signature ends its thought: later reasoning opens a new thinking block.
+        self.close_block(out);
+    }
+
+    fn reasoning_redacted(&mut self, out: &mut BytesMut, data: &str) {
+        self.start(out);
+        self.close_block(out);
+        self.index = self.next;
+        self.next += 1;
+        let mut block = BytesMut::with_capacity(data.len() + 40);
+        block.extend_from_slice(br#"{"type":"redacted_thinking","data":"#);
+        events::push_str(&mut block, data);
+        block.extend_from_slice(b"}");
+        events::block_start(out, self.index, &block);
+        events::block_stop(out, self.index);
+    }
+
     fn tool_call_start(&mut self, out: &mut BytesMut, index: u32, id: &str, name: &str) {
         self.start(out);
         self.tool(index, Some(id), Some(name), None, out);
@@ -420,6 +461,15 @@ impl SseMachine for ChunkMachine {
                 let e = &mut self.events;
                 if let Some(t) = d.reasoning_content.or(d.reasoning) {
                     e.text(Open::Thinking, &t, out);
+                }
+                for detail in d.reasoning_details {
+                    match (detail.kind.as_deref(), detail.signature, detail.data) {
+                        (Some("reasoning.encrypted"), _, Some(data)) => {
+                            e.reasoning_redacted(out, &data)
+                        }
+                        (_, Some(sig), _) if !sig.is_empty() => e.reasoning_signature(out, &sig),
+                        _ => {}
+                    }
                 }
                 if let Some(t) = d.content {
                     e.text(Open::Text, &t, out);

@@ -8,6 +8,7 @@
 pub(crate) mod request;
 mod response;
 mod stream;
+pub(crate) mod thinking;
 
 pub use request::build_request;
 pub use response::decode_response;

@@ -5,6 +5,7 @@
 //! blocks at the start of the next user turn; tool-call arguments (JSON strings) become `input`
 //! objects; `max_tokens` is always sent; temperature above Anthropic's 1.0 is clamped.
 
+use super::thinking;
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
 use crate::providers::content::{self, texts};
@@ -39,6 +40,8 @@ struct MessagesRequest<'a> {
     tool_choice: Option<AnthropicToolChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Metadata<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<thinking::Thinking>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +69,8 @@ enum Block<'a> {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         content: Vec<Block<'a>>,
     },
+    #[serde(untagged)]
+    Thought(thinking::ThoughtBlock<'a>),
 }
 
 #[derive(Serialize)]
@@ -160,15 +165,27 @@ pub fn build_request(
         .into_iter()
         .filter(|s| !s.trim().is_empty())
         .collect();
+    let reasoning = thinking::plan(
+        req.reasoning(),
+        req.max_output_tokens()
+            .unwrap_or(provider.default_max_tokens),
+        thinking::Context {
+            capable: true,
+            forced_tool: tool_choice
+                .as_ref()
+                .is_some_and(|c| matches!(c.kind, "any" | "tool")),
+            history_signed: history_signed(&turns),
+        },
+    );
+    let thinking_on = reasoning.thinking.is_some();
     let body = MessagesRequest {
         model,
-        max_tokens: req
-            .max_output_tokens()
-            .unwrap_or(provider.default_max_tokens),
+        max_tokens: reasoning.max_tokens,
         system,
         messages: turns,
-        temperature: req.temperature.map(|t| t.min(1.0)),
-        top_p: req.top_p,
+        // Thinking allows only the default temperature and a top_p of at least 0.95.
+        temperature: req.temperature.filter(|_| !thinking_on).map(|t| t.min(1.0)),
+        top_p: req.top_p.filter(|p| !thinking_on || *p >= 0.95),
         stop_sequences,
         stream: req.is_stream(),
         tools: out_tools,
@@ -178,6 +195,7 @@ pub fn build_request(
             .as_deref()
             .filter(|u| !u.is_empty())
             .map(|user_id| Metadata { user_id }),
+        thinking: reasoning.thinking,
     };
     let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
     Ok(UpstreamRequest::new(
@@ -220,10 +238,15 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                 push_turn(&mut turns, "user", blocks);
             }
             Role::Assistant => {
-                let mut blocks: Vec<Block<'a>> = texts(m.content.as_ref(), i)?
+                let mut blocks: Vec<Block<'a>> = thinking::blocks(m.thoughts())
                     .into_iter()
-                    .map(|text| Block::Text { text })
+                    .map(Block::Thought)
                     .collect();
+                blocks.extend(
+                    texts(m.content.as_ref(), i)?
+                        .into_iter()
+                        .map(|text| Block::Text { text }),
+                );
                 for (j, call) in m.tool_calls.iter().flatten().enumerate() {
                     let at = || format!("messages[{i}].tool_calls[{j}].function.arguments");
                     blocks.push(Block::ToolUse {
@@ -255,6 +278,18 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
         }
     }
     Ok((system, turns))
+}
+
+/// True when the last assistant turn that calls a tool opens with a thinking block (or no turn
+/// calls one): Anthropic requires it while thinking is on.
+fn history_signed(turns: &[Turn<'_>]) -> bool {
+    turns
+        .iter()
+        .rev()
+        .find(|t| {
+            t.role == "assistant" && t.content.iter().any(|b| matches!(b, Block::ToolUse { .. }))
+        })
+        .is_none_or(|t| matches!(t.content.first(), Some(Block::Thought(_))))
 }
 
 /// Appends blocks to the last turn if it has the same role, else starts a new turn.

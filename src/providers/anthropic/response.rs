@@ -5,6 +5,7 @@ use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::Usage;
+use crate::translate::reasoning::Thought;
 use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -31,6 +32,10 @@ struct BlockWire<'a> {
     #[serde(borrow, default)]
     thinking: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
     id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
@@ -46,11 +51,26 @@ pub fn decode_response(
     let msg: MessageWire<'_> = crate::providers::parse_response(body, "Anthropic message")?;
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thoughts = Vec::new();
     let mut tool_calls = Vec::new();
     for block in &msg.content {
         match block.kind.as_ref() {
             "text" => text.push_str(block.text.as_deref().unwrap_or("")),
-            "thinking" => reasoning.push_str(block.thinking.as_deref().unwrap_or("")),
+            "thinking" => {
+                let t = block.thinking.as_deref().unwrap_or("");
+                reasoning.push_str(t);
+                thoughts.push(Thought::Text {
+                    text: Cow::Owned(t.to_string()),
+                    signature: block
+                        .signature
+                        .as_deref()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| Cow::Owned(s.to_string())),
+                });
+            }
+            "redacted_thinking" => thoughts.push(Thought::Redacted {
+                data: Cow::Owned(block.data.as_deref().unwrap_or("").to_string()),
+            }),
             "tool_use" => tool_calls.push(OutToolCall {
                 id: block.id.as_deref().unwrap_or(""),
                 kind: "function",
@@ -73,6 +93,7 @@ pub fn decode_response(
         model: &msg.model,
         text,
         reasoning,
+        thoughts,
         tool_calls,
         finish,
         usage,

@@ -74,6 +74,9 @@ struct StartBlock<'a> {
     name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     text: Option<Cow<'a, str>>,
+    /// `redacted_thinking` data.
+    #[serde(borrow, default)]
+    data: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +89,8 @@ struct Delta<'a> {
     partial_json: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "opt_cow")]
     thinking: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    signature: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "opt_cow")]
     stop_reason: Option<Cow<'a, str>>,
 }
@@ -177,6 +182,13 @@ impl AnthropicMachine {
                             self.has_output = true;
                         }
                     }
+                    "redacted_thinking" => {
+                        if let Some(d) = block.data.filter(|d| !d.is_empty()) {
+                            self.writer.role_once(out, &mut self.started);
+                            self.writer.reasoning_redacted(out, &d);
+                            self.has_output = true;
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -224,6 +236,12 @@ impl AnthropicMachine {
                     self.writer.role_once(out, &mut self.started);
                     self.writer.reasoning(out, &t);
                     self.has_output = true;
+                }
+            }
+            Some("signature_delta") => {
+                if let Some(sig) = d.signature.filter(|s| !s.is_empty()) {
+                    self.writer.role_once(out, &mut self.started);
+                    self.writer.reasoning_signature(out, &sig);
                 }
             }
             _ => {}

@@ -11,6 +11,7 @@
 use super::{EVENT_STREAM, model_path, signed_request};
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
+use crate::providers::anthropic::thinking;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
@@ -30,6 +31,9 @@ struct ConverseRequest<'a> {
     inference_config: InferenceConfig<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_config: Option<ToolConfig<'a>>,
+    /// Model-specific fields: `thinking` for Claude.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_model_request_fields: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +73,18 @@ pub(super) enum Block<'a> {
         content: Vec<ResultContent<'a>>,
         status: &'static str,
     },
+    ReasoningContent(Reasoning<'a>),
+}
+
+/// A `reasoningContent` block sent back in an assistant turn.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub(super) enum Reasoning<'a> {
+    ReasoningText {
+        text: Cow<'a, str>,
+        signature: Cow<'a, str>,
+    },
+    RedactedContent(Cow<'a, str>),
 }
 
 #[derive(Serialize)]
@@ -145,7 +161,7 @@ pub fn build_request(
     } else {
         ("converse", "application/json")
     };
-    let body = converse_body(provider, req)?;
+    let body = converse_body(provider, req, model)?;
     signed_request(
         provider,
         model_path(&provider.endpoint.path_prefix, model, op),
@@ -158,6 +174,7 @@ pub fn build_request(
 pub(super) fn converse_body(
     provider: &ProviderSettings,
     req: &ChatRequest<'_>,
+    model: &str,
 ) -> Result<Vec<u8>, GatewayError> {
     crate::providers::params::check(provider, req, UNSUPPORTED, "Bedrock Converse API")?;
     let messages = req.messages()?;
@@ -197,16 +214,29 @@ pub(super) fn converse_body(
     } else {
         None
     };
+    // Claude on Bedrock thinks like Claude on Anthropic (the same budget rules).
+    let reasoning = thinking::plan(
+        req.reasoning(),
+        req.max_output_tokens()
+            .unwrap_or(provider.default_max_tokens),
+        thinking::Context {
+            capable: model.contains("claude"),
+            forced_tool: tool_config.as_ref().is_some_and(|c| {
+                matches!(c.tool_choice, Some(Choice::Any {} | Choice::Tool { .. }))
+            }),
+            history_signed: history_signed(&turns),
+        },
+    );
+    let thinking_on = reasoning.thinking.is_some();
     let body = ConverseRequest {
         messages: turns,
         system,
         inference_config: InferenceConfig {
-            max_tokens: req
-                .max_output_tokens()
-                .unwrap_or(provider.default_max_tokens),
-            // Bedrock's range is 0–1; OpenAI's is 0–2.
-            temperature: req.temperature.map(|t| t.min(1.0)),
-            top_p: req.top_p,
+            max_tokens: reasoning.max_tokens,
+            // Bedrock's range is 0–1; OpenAI's is 0–2. Thinking allows neither a temperature
+            // nor a top_p below 0.95.
+            temperature: req.temperature.filter(|_| !thinking_on).map(|t| t.min(1.0)),
+            top_p: req.top_p.filter(|p| !thinking_on || *p >= 0.95),
             stop_sequences: req
                 .stop()?
                 .into_iter()
@@ -214,11 +244,47 @@ pub(super) fn converse_body(
                 .collect(),
         },
         tool_config,
+        additional_model_request_fields: reasoning
+            .thinking
+            .map(|t| serde_json::json!({ "thinking": t })),
     };
     serde_json::to_vec(&body).map_err(|_| GatewayError::internal())
 }
 
 type Converted<'a> = (Vec<Block<'a>>, Vec<Turn<'a>>);
+
+/// The signed thoughts of an assistant turn as `reasoningContent` blocks.
+fn reasoning_blocks<'a>(m: &Message<'a>) -> Vec<Block<'a>> {
+    thinking::blocks(m.thoughts())
+        .into_iter()
+        .map(|b| {
+            Block::ReasoningContent(match b {
+                thinking::ThoughtBlock::Thinking {
+                    thinking,
+                    signature,
+                } => Reasoning::ReasoningText {
+                    text: thinking,
+                    signature,
+                },
+                thinking::ThoughtBlock::RedactedThinking { data } => {
+                    Reasoning::RedactedContent(data)
+                }
+            })
+        })
+        .collect()
+}
+
+/// True when the last assistant turn that calls a tool opens with its reasoning (or no turn
+/// calls one).
+fn history_signed(turns: &[Turn<'_>]) -> bool {
+    turns
+        .iter()
+        .rev()
+        .find(|t| {
+            t.role == "assistant" && t.content.iter().any(|b| matches!(b, Block::ToolUse { .. }))
+        })
+        .is_none_or(|t| matches!(t.content.first(), Some(Block::ReasoningContent(_))))
+}
 
 fn convert_messages<'a>(
     messages: &'a [Message<'a>],
@@ -243,10 +309,8 @@ fn convert_messages<'a>(
                 push_turn(&mut turns, "user", blocks);
             }
             Role::Assistant => {
-                let mut blocks: Vec<Block<'a>> = texts(m.content.as_ref(), i)?
-                    .into_iter()
-                    .map(Block::Text)
-                    .collect();
+                let mut blocks: Vec<Block<'a>> = reasoning_blocks(m);
+                blocks.extend(texts(m.content.as_ref(), i)?.into_iter().map(Block::Text));
                 for (j, call) in m.tool_calls.iter().flatten().enumerate() {
                     let at = || format!("messages[{i}].tool_calls[{j}].function.arguments");
                     let input = arguments_object(&call.function.arguments, at)?;

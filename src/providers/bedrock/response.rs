@@ -4,6 +4,7 @@ use super::{UsageWire, finish_reason};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
+use crate::translate::reasoning::Thought;
 use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -60,12 +61,37 @@ struct ToolUseWire<'a> {
 struct ReasoningWire<'a> {
     #[serde(borrow, default)]
     reasoning_text: Option<ReasoningText<'a>>,
+    /// Redacted reasoning (base64 in JSON).
+    #[serde(borrow, default)]
+    redacted_content: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct ReasoningText<'a> {
     #[serde(borrow, default)]
     text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+}
+
+impl ReasoningWire<'_> {
+    /// The block as a signed or redacted thought.
+    fn thought(&self) -> Option<Thought<'static>> {
+        if let Some(data) = &self.redacted_content {
+            return Some(Thought::Redacted {
+                data: Cow::Owned(data.to_string()),
+            });
+        }
+        let r = self.reasoning_text.as_ref()?;
+        Some(Thought::Text {
+            text: Cow::Owned(r.text.as_deref().unwrap_or("").to_string()),
+            signature: r
+                .signature
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| Cow::Owned(s.to_string())),
+        })
+    }
 }
 
 /// Translates a Converse response body; Bedrock does not echo the model, so the upstream
@@ -79,8 +105,15 @@ pub fn decode_response(
         crate::providers::parse_response(body, "Bedrock Converse response")?;
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thoughts = Vec::new();
     let mut tool_calls = Vec::new();
     for block in &resp.output.message.content {
+        thoughts.extend(
+            block
+                .reasoning_content
+                .as_ref()
+                .and_then(ReasoningWire::thought),
+        );
         if let Some(t) = &block.text {
             text.push_str(t);
         }
@@ -113,6 +146,7 @@ pub fn decode_response(
         model,
         text,
         reasoning,
+        thoughts,
         tool_calls,
         finish,
         usage,

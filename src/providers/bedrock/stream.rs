@@ -95,9 +95,14 @@ struct ToolDelta<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ReasoningDelta<'a> {
     #[serde(borrow, default)]
     text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    redacted_content: Option<Cow<'a, str>>,
 }
 
 impl BedrockStream {
@@ -116,6 +121,24 @@ impl BedrockStream {
             stopped: false,
             has_output: false,
             done: false,
+        }
+    }
+
+    /// A reasoning delta: text, the signature that closes it, or a redacted block.
+    fn reasoning(&mut self, r: ReasoningDelta<'_>, out: &mut BytesMut) {
+        if let Some(t) = r.text.filter(|t| !t.is_empty()) {
+            self.writer.role_once(out, &mut self.started);
+            self.writer.reasoning(out, &t);
+            self.has_output = true;
+        }
+        if let Some(sig) = r.signature.filter(|s| !s.is_empty()) {
+            self.writer.role_once(out, &mut self.started);
+            self.writer.reasoning_signature(out, &sig);
+        }
+        if let Some(data) = r.redacted_content.filter(|d| !d.is_empty()) {
+            self.writer.role_once(out, &mut self.started);
+            self.writer.reasoning_redacted(out, &data);
+            self.has_output = true;
         }
     }
 
@@ -247,15 +270,8 @@ impl BedrockStream {
                         self.writer.tool_call_args(out, k, &p);
                     }
                 }
-                // Signatures and redacted reasoning cannot be passed to OpenAI clients.
-                if let Some(t) = d
-                    .reasoning_content
-                    .and_then(|r| r.text)
-                    .filter(|t| !t.is_empty())
-                {
-                    self.writer.role_once(out, &mut self.started);
-                    self.writer.reasoning(out, &t);
-                    self.has_output = true;
+                if let Some(r) = d.reasoning_content {
+                    self.reasoning(r, out);
                 }
             }
             "messageStop" => {

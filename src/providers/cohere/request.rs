@@ -45,6 +45,32 @@ struct ChatBody<'a> {
     presence_penalty: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<CFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<Thinking>,
+}
+
+/// `thinking` (Command A Reasoning): on with a token budget, or off.
+#[derive(Serialize)]
+struct Thinking {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_budget: Option<u64>,
+}
+
+fn thinking(req: &ChatRequest<'_>) -> Option<Thinking> {
+    let ask = req.reasoning()?;
+    Some(if ask.enabled() {
+        Thinking {
+            kind: "enabled",
+            token_budget: Some(ask.budget(req.max_output_tokens().unwrap_or(32_000), 1, u64::MAX)),
+        }
+    } else {
+        Thinking {
+            kind: "disabled",
+            token_budget: None,
+        }
+    })
 }
 
 #[derive(Serialize)]
@@ -140,6 +166,7 @@ pub fn build_request(
         frequency_penalty: req.frequency_penalty.map(|v| v.clamp(0.0, 1.0)),
         presence_penalty: req.presence_penalty.map(|v| v.clamp(0.0, 1.0)),
         response_format,
+        thinking: thinking(req),
     };
     let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
     Ok(UpstreamRequest::new(

@@ -118,6 +118,7 @@ pub fn decode_response(
         model,
         text,
         reasoning,
+        thoughts: Vec::new(),
         tool_calls,
         finish,
         usage,

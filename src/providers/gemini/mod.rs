@@ -13,6 +13,7 @@ mod request;
 mod response;
 mod schema;
 mod stream;
+mod thinking;
 
 pub use request::build_request;
 pub use response::decode_response;

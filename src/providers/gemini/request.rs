@@ -141,6 +141,8 @@ struct GenerationConfig<'a> {
     response_mime_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_schema: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_config: Option<super::thinking::ThinkingConfig>,
 }
 
 impl GenerationConfig<'_> {
@@ -153,6 +155,7 @@ impl GenerationConfig<'_> {
             && self.presence_penalty.is_none()
             && self.frequency_penalty.is_none()
             && self.response_mime_type.is_none()
+            && self.thinking_config.is_none()
     }
 }
 
@@ -198,6 +201,8 @@ pub fn build_request(
         tool_config(req.tool_choice()?)
     };
     let (response_mime_type, response_schema) = response_format(req)?;
+    let (thinking_config, max_output_tokens) =
+        super::thinking::config(req.reasoning(), model, req.max_output_tokens());
     let body = GenerateContentRequest {
         contents,
         system_instruction: (!system.is_empty()).then_some(SystemInstruction { parts: system }),
@@ -212,13 +217,14 @@ pub fn build_request(
         generation_config: GenerationConfig {
             temperature: req.temperature,
             top_p: req.top_p,
-            max_output_tokens: req.max_output_tokens(),
+            max_output_tokens,
             stop_sequences: req.stop()?,
             seed: req.seed,
             presence_penalty: req.presence_penalty,
             frequency_penalty: req.frequency_penalty,
             response_mime_type,
             response_schema,
+            thinking_config,
         },
     };
     let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;

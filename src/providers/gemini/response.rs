@@ -153,6 +153,7 @@ pub fn decode_response(
         model: resp.model_version.as_deref().unwrap_or_default(),
         text,
         reasoning,
+        thoughts: Vec::new(),
         tool_calls,
         finish,
         usage,

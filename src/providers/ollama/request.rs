@@ -12,12 +12,28 @@ use crate::providers::content;
 use crate::providers::convert::{self, FunctionTool, ResponseFormat, WireTool};
 use crate::providers::settings::ProviderSettings;
 use crate::providers::{UpstreamRequest, params};
+use crate::translate::reasoning::Effort;
 use crate::translate::request::{ChatRequest, Content, Message, Role, ToolChoice};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+
+/// `think`: a reasoning ask as on/off, or as `low`/`medium`/`high` for gpt-oss, whose
+/// thinking cannot be turned off.
+fn think(req: &ChatRequest<'_>, model: &str) -> Option<serde_json::Value> {
+    let ask = req.reasoning()?;
+    if model.contains("gpt-oss") {
+        let level = match ask.effort() {
+            Effort::None | Effort::Minimal | Effort::Low => "low",
+            Effort::Medium => "medium",
+            Effort::High | Effort::XHigh => "high",
+        };
+        return Some(level.into());
+    }
+    Some(ask.enabled().into())
+}
 
 /// Parameters Ollama's chat API cannot honour, handled by the provider's policy.
 const UNSUPPORTED: &[&str] = &["n", "logprobs", "logit_bias", "user"];
@@ -33,6 +49,9 @@ struct ChatBody<'a> {
     #[serde(skip_serializing_if = "Options::is_empty")]
     options: Options<'a>,
     stream: bool,
+    /// `true`/`false`, or an effort for models that take one (gpt-oss).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    think: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -120,6 +139,7 @@ pub fn build_request(
         ResponseFormat::JsonSchema(Some(schema)) => Some(Format::Schema(schema)),
     };
     let body = ChatBody {
+        think: think(req, model),
         model,
         messages: out_messages,
         tools,

@@ -68,6 +68,7 @@ pub fn decode_response(
         model: resp.model.as_deref().unwrap_or(model),
         text,
         reasoning: msg.thinking.map(Cow::into_owned).unwrap_or_default(),
+        thoughts: Vec::new(),
         tool_calls,
         finish,
         usage,

@@ -66,6 +66,8 @@ fn tool_round_trip_with_image() {
         v["messages"][2],
         json!({"role": "assistant", "content": "I'll check the weather.", "tool_calls": [
             {"id": "toolu_01", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}
+        ], "reasoning_details": [
+            {"type": "reasoning.text", "text": "hmm", "signature": "sig", "format": "anthropic-claude-v1", "index": 0}
         ]})
     );
     assert_eq!(
@@ -314,5 +316,33 @@ fn validation_wording_matches_anthropic() {
     assert_eq!(
         e.message,
         "stop_sequences.0: Input should be a valid string"
+    );
+}
+
+/// `thinking` becomes the IR's reasoning ask; a bad `thinking` names its field.
+#[test]
+fn thinking_maps_to_reasoning() {
+    let base = |thinking: Value| {
+        json!({"model": "m", "max_tokens": 4096, "thinking": thinking,
+               "messages": [{"role": "user", "content": "hi"}]})
+    };
+    let v = translate(&base(json!({"type": "enabled", "budget_tokens": 2048})));
+    assert_eq!(v["reasoning"], json!({"max_tokens": 2048}));
+    let v = translate(&base(json!({"type": "adaptive"})));
+    assert_eq!(v["reasoning"], json!({"enabled": true}));
+    let v = translate(&base(json!({"type": "disabled"})));
+    assert_eq!(v["reasoning_effort"], "none");
+    let raw = serde_json::to_vec(&base(json!({"type": "enabled", "budget_tokens": 2048}))).unwrap();
+    let req = MessagesRequest::parse(&raw, false).unwrap();
+    let ir = to_openai(&req).unwrap();
+    let ask = ChatRequest::parse(&ir).unwrap().reasoning().unwrap();
+    assert_eq!(ask.max_tokens, Some(2048));
+    assert_eq!(
+        refused(&base(json!({"type": "on"}))).param.as_deref(),
+        Some("thinking.type")
+    );
+    assert_eq!(
+        refused(&base(json!({"type": "enabled"}))).param.as_deref(),
+        Some("thinking.budget_tokens")
     );
 }

@@ -87,8 +87,23 @@ fn with_message(inner: &str, stop_reason: &str) -> String {
 fn thinking_and_cache_usage() {
     let input = with_message(THINKING, "max_tokens");
     let run = assert_split_invariant(A, true, input.as_bytes());
-    let a = assemble(&chunks(&run.output).0);
+    let c = chunks(&run.output).0;
+    let a = assemble(&c);
     assert_eq!(a.reasoning, "Simple educ");
+    // The signature closes the thought as a `reasoning_details` entry, after its text.
+    let sig: Vec<&serde_json::Value> = c
+        .iter()
+        .filter_map(|e| e["choices"][0]["delta"]["reasoning_details"].get(0))
+        .collect();
+    assert_eq!(sig.len(), 1);
+    assert_eq!(sig[0]["type"], "reasoning.text");
+    assert_eq!(sig[0]["format"], "anthropic-claude-v1");
+    assert!(
+        sig[0]["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("c3ludGhldGlj")
+    );
     assert_eq!(a.finish_reason.as_deref(), Some("length"));
     let u = a.usage.unwrap();
     assert_eq!(u["prompt_tokens"], 112);

@@ -6,7 +6,11 @@ use serde_json::json;
 fn convert(body: Value) -> Result<Value, GatewayError> {
     let raw = body.to_string();
     let req = ChatRequest::parse(raw.as_bytes()).unwrap();
-    let out = converse_body(&provider(ProviderKind::Bedrock), &req)?;
+    let out = converse_body(
+        &provider(ProviderKind::Bedrock),
+        &req,
+        "anthropic.claude-3-haiku",
+    )?;
     Ok(serde_json::from_slice(&out).unwrap())
 }
 
