@@ -50,6 +50,7 @@ pub fn parse(body: &Value) -> Result<ChatRequest, ApiError> {
     }
     let mut req = ChatRequest::default();
     scan_messages(messages, &mut req.conv)?;
+    check_reasoning(obj)?;
 
     if let Some(t) = present(obj.get("temperature")) {
         let t = t
@@ -111,6 +112,44 @@ pub fn parse(body: &Value) -> Result<ChatRequest, ApiError> {
     req.conv.tools = tools(obj.get("tools"))?;
     req.conv.tool_choice = tool_choice(obj.get("tool_choice"))?;
     Ok(req)
+}
+
+/// OpenAI's rules for reasoning: no `reasoning` object (that is OpenRouter's), and
+/// `reasoning_effort` only on reasoning models, with a known value.
+fn check_reasoning(obj: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    if obj.contains_key("reasoning") {
+        return Err(
+            ApiError::bad_request("Unrecognized request argument supplied: reasoning")
+                .param("reasoning"),
+        );
+    }
+    let Some(effort) = present(obj.get("reasoning_effort")) else {
+        return Ok(());
+    };
+    let model = obj.get("model").and_then(Value::as_str).unwrap_or("");
+    if !is_reasoning_model(model) {
+        return Err(ApiError::bad_request(
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+        )
+        .param("reasoning_effort")
+        .code("unsupported_parameter"));
+    }
+    match effort.as_str() {
+        Some("none" | "minimal" | "low" | "medium" | "high" | "xhigh") => Ok(()),
+        _ => Err(ApiError::bad_request(format!(
+            "Invalid value: {effort}. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', and 'xhigh'."
+        ))
+        .param("reasoning_effort")
+        .code("invalid_value")),
+    }
+}
+
+/// Models that take `reasoning_effort`: the o-series, gpt-5 and gpt-oss.
+fn is_reasoning_model(model: &str) -> bool {
+    let m = model.rsplit('/').next().unwrap_or(model);
+    ["o1", "o3", "o4", "gpt-5", "gpt-oss"]
+        .iter()
+        .any(|p| m.starts_with(p))
 }
 
 fn present(v: Option<&Value>) -> Option<&Value> {
@@ -363,6 +402,20 @@ mod tests {
         assert!(!r.stream);
         assert_eq!(r.conv.prompt_chars, 8);
         assert_eq!(r.conv.tool_choice, ToolChoice::Auto);
+    }
+
+    /// `reasoning_effort` only on reasoning models; OpenRouter's `reasoning` is not OpenAI's.
+    #[test]
+    fn reasoning_rules() {
+        let user = json!([{"role": "user", "content": "hi"}]);
+        ok(json!({"model": "o4-mini", "messages": user, "reasoning_effort": "high"}));
+        ok(json!({"model": "gpt-5", "messages": user, "reasoning_effort": "minimal"}));
+        let e = err(json!({"model": "gpt-4o-mini", "messages": user, "reasoning_effort": "low"}));
+        assert_eq!(e.code, Some("unsupported_parameter"));
+        let e = err(json!({"model": "o3", "messages": user, "reasoning_effort": "max"}));
+        assert_eq!(e.code, Some("invalid_value"));
+        let e = err(json!({"model": "o3", "messages": user, "reasoning": {"effort": "low"}}));
+        assert_eq!(e.param.as_deref(), Some("reasoning"));
     }
 
     #[test]
