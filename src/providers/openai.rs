@@ -383,6 +383,7 @@ impl crate::providers::provider::Provider for OpenAi {
         req: &crate::translate::request::ChatRequest<'_>,
         raw: &[u8],
         model: &str,
+        _facts: crate::providers::ModelFacts<'_>,
     ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
         build_request(p, req, raw, model)
     }

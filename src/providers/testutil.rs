@@ -13,6 +13,7 @@ pub fn ctx(include_usage: bool) -> TranslateCtx<'static> {
         created: 1_700_000_000,
         include_usage,
         format: None,
+        tool_answer: false,
     }
 }
 

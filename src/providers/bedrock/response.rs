@@ -1,6 +1,7 @@
 //! Bedrock `ConverseResponse` → OpenAI `chat.completion` (docs/wire/bedrock.md §3).
 
 use super::{UsageWire, finish_reason};
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
 use crate::providers::{DecodedResponse, TranslateCtx};
@@ -80,6 +81,7 @@ pub fn decode_response(
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut tool_calls = Vec::new();
+    let mut answered = false;
     for block in &resp.output.message.content {
         if let Some(t) = &block.text {
             text.push_str(t);
@@ -93,6 +95,12 @@ pub fn decode_response(
             reasoning.push_str(t);
         }
         if let Some(call) = &block.tool_use {
+            // The answer tool's input is the structured answer: content, not a tool call.
+            if ctx.tool_answer && call.name == ANSWER_TOOL {
+                text.push_str(call.input.map_or("{}", |r| r.get()));
+                answered = true;
+                continue;
+            }
             tool_calls.push(OutToolCall {
                 id: &call.tool_use_id,
                 kind: "function",
@@ -108,7 +116,8 @@ pub fn decode_response(
         }
     }
     let usage = resp.usage.to_usage();
-    let finish = finish_reason(resp.stop_reason.as_deref(), !tool_calls.is_empty());
+    let stop = answer_stop(resp.stop_reason.as_deref(), answered && tool_calls.is_empty());
+    let finish = finish_reason(stop, !tool_calls.is_empty());
     Answer {
         model,
         text,

@@ -16,7 +16,7 @@ fn provider() -> std::sync::Arc<ProviderSettings> {
 fn translate(body: Value) -> Result<Value, GatewayError> {
     let text = body.to_string();
     let req = ChatRequest::parse(text.as_bytes()).unwrap();
-    let up = build_request(&provider(), &req, "claude-haiku-4-5")?;
+    let up = build_request(&provider(), &req, "claude-haiku-4-5", Default::default())?;
     assert_eq!(up.path, "/v1/messages");
     Ok(serde_json::from_slice(&up.body).unwrap())
 }
@@ -173,10 +173,6 @@ fn refusals_name_the_parameter() {
         (
             json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true}),
             "logprobs",
-        ),
-        (
-            json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
-            "response_format",
         ),
         (
             msg(json!([{"type": "image_url", "image_url": {"url": "data:image/bmp;base64,AA=="}}])),

@@ -6,7 +6,7 @@ use serde_json::json;
 fn convert(body: Value) -> Result<Value, GatewayError> {
     let raw = body.to_string();
     let req = ChatRequest::parse(raw.as_bytes()).unwrap();
-    let out = converse_body(&provider(ProviderKind::Bedrock), &req)?;
+    let (out, _) = converse_body(&provider(ProviderKind::Bedrock), &req)?;
     Ok(serde_json::from_slice(&out).unwrap())
 }
 
