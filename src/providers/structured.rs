@@ -107,7 +107,11 @@ fn close_objects(v: &mut Value) -> bool {
             if NATIVE_UNSUPPORTED.iter().any(|k| map.contains_key(*k)) {
                 return false;
             }
-            if map.get("minItems").and_then(Value::as_u64).is_some_and(|n| n > 1) {
+            if map
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n > 1)
+            {
                 return false;
             }
             let is_object = map.get("type").and_then(Value::as_str) == Some("object")

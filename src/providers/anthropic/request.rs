@@ -6,12 +6,12 @@
 //! objects; `max_tokens` is always sent; temperature above Anthropic's 1.0 is clamped.
 
 use crate::error::GatewayError;
+use crate::providers::ModelFacts;
 use crate::providers::UpstreamRequest;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
 use crate::providers::structured::{self, AnswerChoice, Structured};
-use crate::providers::ModelFacts;
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };
@@ -168,8 +168,11 @@ pub fn build_request(
         }
         _ => None,
     };
-    let mut tool_choice =
-        convert_tool_choice(client_choice, req.parallel_tool_calls, !out_tools.is_empty());
+    let mut tool_choice = convert_tool_choice(
+        client_choice,
+        req.parallel_tool_calls,
+        !out_tools.is_empty(),
+    );
     if out_tools.is_empty() {
         // Anthropic rejects tool blocks in the history without tool definitions: declare the
         // tools the history uses and forbid new calls.

@@ -1,9 +1,9 @@
 //! Anthropic message object → OpenAI `chat.completion`.
 
 use super::{UsageWire, finish_reason};
-use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::Usage;
 use crate::translate::response::{OutFunction, OutToolCall};
@@ -75,7 +75,10 @@ pub fn decode_response(
     }
     let mut usage = Usage::default();
     msg.usage.merge_into(&mut usage, &mut 0);
-    let stop = answer_stop(msg.stop_reason.as_deref(), answered && tool_calls.is_empty());
+    let stop = answer_stop(
+        msg.stop_reason.as_deref(),
+        answered && tool_calls.is_empty(),
+    );
     let finish = finish_reason(stop, !tool_calls.is_empty());
     Answer {
         model: &msg.model,

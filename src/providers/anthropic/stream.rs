@@ -8,9 +8,9 @@
 //! are ignored; `error` ends the stream with that error.
 
 use super::{ErrorBody, UsageWire, finish_reason};
-use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{TranslateCtx, malformed_stream};
 use crate::translate::Usage;
 use crate::translate::borrow::opt_cow;

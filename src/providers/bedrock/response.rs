@@ -1,9 +1,9 @@
 //! Bedrock `ConverseResponse` → OpenAI `chat.completion` (docs/wire/bedrock.md §3).
 
 use super::{UsageWire, finish_reason};
-use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::response::{OutFunction, OutToolCall};
 use serde::Deserialize;
@@ -116,7 +116,10 @@ pub fn decode_response(
         }
     }
     let usage = resp.usage.to_usage();
-    let stop = answer_stop(resp.stop_reason.as_deref(), answered && tool_calls.is_empty());
+    let stop = answer_stop(
+        resp.stop_reason.as_deref(),
+        answered && tool_calls.is_empty(),
+    );
     let finish = finish_reason(stop, !tool_calls.is_empty());
     Answer {
         model,

@@ -12,8 +12,8 @@
 //! end the stream with the mapped error. Unknown events and members are ignored.
 
 use super::{UsageWire, exception_status, finish_reason};
-use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::error::GatewayError;
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{StreamState, TranslateCtx, malformed_stream, truncated_stream};
 use crate::translate::Usage;
 use crate::translate::response::ChunkWriter;
@@ -259,7 +259,9 @@ impl BedrockStream {
                     let index = ev.content_block_index;
                     if index.is_some() && index == self.answer_block {
                         self.writer.content(out, &p);
-                    } else if let Some(k) = index.and_then(|i| self.tool_index.get(i).copied().flatten()) {
+                    } else if let Some(k) =
+                        index.and_then(|i| self.tool_index.get(i).copied().flatten())
+                    {
                         self.writer.tool_call_args(out, k, &p);
                     }
                 }

@@ -131,7 +131,7 @@ fn choices() {
 /// A client tool named like the answer tool is refused by name.
 #[test]
 fn reserved_name() {
-    let body = json!({"model": "m", "messages": [], "tools": [
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [
         {"type": "function", "function": {"name": "ok"}},
         {"type": "function", "function": {"name": ANSWER_TOOL}}
     ]})

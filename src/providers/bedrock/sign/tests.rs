@@ -64,7 +64,9 @@ fn converse_stream_request_matches_botocore() {
     p.endpoint.authority = "bedrock-runtime.us-east-1.amazonaws.com".into();
     let body = br#"{"model":"x","messages":[{"role":"user","content":"Hello"}],"max_tokens":256,"stream":true}"#;
     let req = crate::translate::request::ChatRequest::parse(body).unwrap();
-    let converse = crate::providers::bedrock::request::converse_body(&p, &req).unwrap().0;
+    let converse = crate::providers::bedrock::request::converse_body(&p, &req)
+        .unwrap()
+        .0;
     assert_eq!(
         String::from_utf8(converse.clone()).unwrap(),
         r#"{"messages":[{"role":"user","content":[{"text":"Hello"}]}],"inferenceConfig":{"maxTokens":256}}"#
