@@ -11,6 +11,8 @@ use crate::providers::convert::{self, ResponseFormat};
 use crate::translate::request::{ChatRequest, Tool, ToolChoice};
 use serde_json::{Map, Value};
 
+pub mod refs;
+
 /// The answer tool's name; a client tool of that name is refused while it is in use.
 pub const ANSWER_TOOL: &str = "json_answer";
 
@@ -43,6 +45,12 @@ pub fn plan(req: &ChatRequest<'_>, native: bool) -> Result<Structured, GatewayEr
         ResponseFormat::JsonSchema(Some(raw)) => raw,
     };
     let schema = root_object(raw.get())?;
+    match refs::check(&schema, SCHEMA_PATH) {
+        Some(refs::RefProblem::Unresolved(at)) => return Err(unresolved(at)),
+        // Native structured output refuses recursive schemas; a tool's input schema may be.
+        Some(refs::RefProblem::Recursive(_)) => return Ok(Structured::Tool(schema)),
+        None => {}
+    }
     if native {
         if let Some(s) = native_schema(&schema) {
             return Ok(Structured::Native(s));
@@ -51,12 +59,21 @@ pub fn plan(req: &ChatRequest<'_>, native: bool) -> Result<Structured, GatewayEr
     Ok(Structured::Tool(schema))
 }
 
+/// A 400 for a `$ref` that is not local or points at nothing, naming its JSON path.
+pub fn unresolved(at: String) -> GatewayError {
+    GatewayError::bad_param(
+        at,
+        "only local references into the schema itself ('#/$defs/Name') are supported, and \
+         this one points at nothing",
+    )
+}
+
 /// `{"type":"object"}`: the schema of `json_object` (any JSON object).
 fn any_object() -> Value {
     serde_json::json!({"type": "object"})
 }
 
-const SCHEMA_PATH: &str = "response_format.json_schema.schema";
+pub const SCHEMA_PATH: &str = "response_format.json_schema.schema";
 
 /// The schema as an object schema: tool inputs must be JSON objects, as OpenAI requires of
 /// structured-output roots too; a missing root `type` means `object`.

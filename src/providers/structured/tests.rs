@@ -140,3 +140,20 @@ fn reserved_name() {
     let e = check_tool_names(&req.tools().unwrap()).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("tools[1].function.name"));
 }
+
+/// A recursive schema cannot go native: the answer tool carries it; a dangling reference is
+/// refused by path.
+#[test]
+fn recursive_schemas_use_the_tool() {
+    let schema = json!({"type": "object", "properties": {"child": {"$ref": "#"}}});
+    assert_eq!(
+        plan_of(schema_format(schema.clone()), true).unwrap(),
+        Structured::Tool(schema)
+    );
+    let dangling = json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/Nope"}}});
+    let e = plan_of(schema_format(dangling), true).unwrap_err();
+    assert_eq!(
+        e.param.as_deref(),
+        Some("response_format.json_schema.schema.properties.x.$ref")
+    );
+}
