@@ -12,7 +12,7 @@ CLAUDE_CODE_VERSION ?= 2.1.332
 CLIENTS := .cache/clients
 DEBUG   := target/debug
 
-.PHONY: help deps build run test lint fmt unit sdk-test claude-code clients-test loadtest smoke clean catalog catalog-test bench-compare soak
+.PHONY: help deps build run test lint fmt unit sdk-test node-deps claude-code clients-test loadtest smoke clean catalog catalog-test bench-compare soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -53,7 +53,15 @@ unit: deps ## Rust unit tests (gateway and emulator) and the integration-test bi
 		&& UPGRADE_TEST_MIN_RATE=500 $(CARGO) test --test it upgrade:: -- --nocapture; } 2>&1 | tee target/unit-test.log
 	@# The binary-upgrade test runs alone, so it can hold the gateway to >= 500 req/s (debug build).
 
-sdk-test: deps venv ## the official openai SDK suite against the gateway (debug build)
+NODE_DIR := tests/node
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: $(NODE_DIR)/node_modules/.installed ## the Vercel AI SDK (ai, @ai-sdk/openai-compatible, zod; pinned) for tests/node
+
+sdk-test: deps venv node-deps ## the official openai SDK, LangChain and AI SDK suites against the gateway (debug build)
 	$(CARGO) build --workspace --bins
 	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
 		$(VENV)/bin/pytest -q tests/sdk

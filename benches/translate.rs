@@ -72,14 +72,23 @@ fn translate(c: &mut Criterion) {
             .find(|p| p.name == name)
             .expect("provider configured");
         // Check once outside the timed loop that the translation succeeds.
-        build_request(provider, &parsed, body, model).expect("translation succeeds");
+        build_request(provider, &parsed, body, model, Default::default())
+            .expect("translation succeeds");
         g.bench_function(format!("build/{name}"), |b| {
-            b.iter(|| build_request(provider, black_box(&parsed), body, model))
+            b.iter(|| {
+                build_request(
+                    provider,
+                    black_box(&parsed),
+                    body,
+                    model,
+                    Default::default(),
+                )
+            })
         });
         g.bench_function(format!("parse+build/{name}"), |b| {
             b.iter(|| {
                 let req = ChatRequest::parse(black_box(body))?;
-                build_request(provider, &req, body, model)
+                build_request(provider, &req, body, model, Default::default())
             })
         });
     }

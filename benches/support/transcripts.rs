@@ -80,6 +80,7 @@ pub fn ctx() -> TranslateCtx<'static> {
         created: 1_700_000_000,
         include_usage: true,
         format: None,
+        tool_answer: false,
     }
 }
 

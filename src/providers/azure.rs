@@ -50,8 +50,9 @@ pub fn build_request(
     req: &ChatRequest<'_>,
     raw: &[u8],
     model: &str,
+    facts: crate::providers::ModelFacts<'_>,
 ) -> Result<UpstreamRequest, GatewayError> {
-    let mut up = openai::build_request(provider, req, raw, model)?;
+    let mut up = openai::build_request(provider, req, raw, model, facts)?;
     up.path = path(provider, model, "chat/completions");
     Ok(up)
 }
@@ -89,8 +90,9 @@ impl crate::providers::provider::Provider for Azure {
         req: &crate::translate::request::ChatRequest<'_>,
         raw: &[u8],
         model: &str,
+        facts: crate::providers::ModelFacts<'_>,
     ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
-        build_request(p, req, raw, model)
+        build_request(p, req, raw, model, facts)
     }
 
     fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {
@@ -158,7 +160,7 @@ mod tests {
         let raw = br#"{"model":"alias","messages":[{"role":"user","content":"hi"}]}"#;
         let req = ChatRequest::parse(raw).unwrap();
         let classic = azure("https://res.openai.azure.com");
-        let up = build_request(&classic, &req, raw, "my gpt/4o").unwrap();
+        let up = build_request(&classic, &req, raw, "my gpt/4o", Default::default()).unwrap();
         assert_eq!(
             up.path,
             "/openai/deployments/my%20gpt%2F4o/chat/completions?api-version=2025-01-01-preview"
@@ -172,7 +174,9 @@ mod tests {
         );
         let v1 = azure("https://res.openai.azure.com/openai/v1");
         assert_eq!(
-            build_request(&v1, &req, raw, "dep").unwrap().path,
+            build_request(&v1, &req, raw, "dep", Default::default())
+                .unwrap()
+                .path,
             "/openai/v1/chat/completions"
         );
         let mut h = RequestHeader::build("POST", b"/", None).unwrap();

@@ -30,6 +30,7 @@ pub mod provider;
 mod reasoning_tests;
 pub mod settings;
 pub mod sse_driver;
+pub mod structured;
 #[cfg(test)]
 pub(crate) mod testutil;
 
@@ -53,6 +54,9 @@ pub struct UpstreamRequest {
     /// Per-request headers (a SigV4 signature, a stream `accept` type), set after the
     /// gateway's defaults and the provider's static auth headers, replacing same-named ones.
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// The request asks for structured output through the answer tool
+    /// ([`structured::ANSWER_TOOL`]): the decoders turn that tool's call into content.
+    pub tool_answer: bool,
 }
 
 impl UpstreamRequest {
@@ -62,7 +66,23 @@ impl UpstreamRequest {
             path,
             body,
             headers: Vec::new(),
+            tool_answer: false,
         }
+    }
+}
+
+/// What the model catalog says about a target's model, for translators whose native request
+/// depends on it (an unknown model has no capabilities).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelFacts<'a> {
+    /// Catalog capability names (`response_schema`, `tools`, …).
+    pub capabilities: &'a [String],
+}
+
+impl ModelFacts<'_> {
+    /// The catalog lists `capability` for the model.
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
     }
 }
 
@@ -74,14 +94,16 @@ pub struct DecodedResponse {
     pub usage: Usage,
 }
 
-/// Translates the OpenAI request for `provider`, asking it for `model`.
+/// Translates the OpenAI request for `provider`, asking it for `model` (which the catalog
+/// describes with `facts`).
 pub fn build_request(
     provider: &ProviderSettings,
     req: &ChatRequest<'_>,
     raw_body: &[u8],
     model: &str,
+    facts: ModelFacts<'_>,
 ) -> Result<UpstreamRequest, GatewayError> {
-    provider::of(provider.kind).build_request(provider, req, raw_body, model)
+    provider::of(provider.kind).build_request(provider, req, raw_body, model, facts)
 }
 
 /// Adds the provider's authentication and protocol headers.

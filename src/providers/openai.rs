@@ -6,7 +6,7 @@
 //! Responses are forwarded unchanged; the gateway only reads `usage` on the way.
 
 use super::sse_driver::{SseMachine, SseTranslator};
-use super::{DecodedResponse, TranslateCtx, UpstreamRequest, malformed_stream};
+use super::{DecodedResponse, ModelFacts, TranslateCtx, UpstreamRequest, malformed_stream};
 use crate::error::GatewayError;
 use crate::providers::settings::ProviderSettings;
 use crate::translate::Usage;
@@ -26,6 +26,7 @@ pub fn build_request(
     req: &ChatRequest<'_>,
     raw: &[u8],
     model: &str,
+    facts: ModelFacts<'_>,
 ) -> Result<UpstreamRequest, GatewayError> {
     let path = format!("{}/chat/completions", provider.endpoint.path_prefix);
     let mut splices: Vec<(usize, usize, Vec<u8>)> = Vec::with_capacity(2);
@@ -58,16 +59,18 @@ pub fn build_request(
         }
     }
     // `models`, `provider` and `reasoning` are not OpenAI's; it rejects unknown parameters.
-    // OpenRouter's `reasoning` becomes `reasoning_effort` when the client did not send one.
-    let effort = effort_for_openai(req);
-    let gateway_only = req.gateway_only_spans(raw);
+    // OpenRouter's `reasoning` (kept for OpenRouter itself) becomes `reasoning_effort` when the
+    // client did not send one and the catalog says the model reasons.
+    let openrouter = provider.preset == Some("openrouter");
+    let effort = effort_for_openai(req, facts).filter(|_| !openrouter);
+    let gateway_only = req.gateway_only_spans(raw, openrouter);
     if !gateway_only.is_empty() {
         match crate::translate::routing_params::member_removals(raw, &gateway_only) {
             Some(cuts) => splices.extend(cuts.into_iter().map(|c| (c.start, c.end, Vec::new()))),
             None => {
-                let clean = without_gateway_members(raw, effort)?;
+                let clean = without_gateway_members(raw, effort, openrouter)?;
                 let clean_req = ChatRequest::parse(&clean)?;
-                return build_request(provider, &clean_req, &clean, model);
+                return build_request(provider, &clean_req, &clean, model, facts);
             }
         }
     }
@@ -104,8 +107,8 @@ pub fn build_request(
 
 /// The `reasoning_effort` to add for OpenRouter's `reasoning` object (never when the client
 /// sent `reasoning_effort` itself).
-fn effort_for_openai(req: &ChatRequest<'_>) -> Option<Effort> {
-    if !req.has_reasoning_object() || req.has_reasoning_effort() {
+fn effort_for_openai(req: &ChatRequest<'_>, facts: ModelFacts<'_>) -> Option<Effort> {
+    if !req.has_reasoning_object() || req.has_reasoning_effort() || !facts.has("reasoning") {
         return None;
     }
     req.reasoning().map(|ask| ask.effort())
@@ -113,11 +116,17 @@ fn effort_for_openai(req: &ChatRequest<'_>) -> Option<Effort> {
 
 /// The body without the gateway's own members, re-serialised (a key spelled with escapes),
 /// with `effort` added as `reasoning_effort`.
-fn without_gateway_members(raw: &[u8], effort: Option<Effort>) -> Result<Vec<u8>, GatewayError> {
+fn without_gateway_members(
+    raw: &[u8],
+    effort: Option<Effort>,
+    keep_reasoning: bool,
+) -> Result<Vec<u8>, GatewayError> {
     let mut v: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(raw).map_err(|_| GatewayError::internal())?;
-    for n in ["models", "provider", "reasoning"] {
-        v.remove(n);
+    v.remove("models");
+    v.remove("provider");
+    if !keep_reasoning {
+        v.remove("reasoning");
     }
     if let Some(e) = effort {
         v.insert("reasoning_effort".into(), e.as_str().into());
@@ -444,8 +453,9 @@ impl crate::providers::provider::Provider for OpenAi {
         req: &crate::translate::request::ChatRequest<'_>,
         raw: &[u8],
         model: &str,
+        facts: crate::providers::ModelFacts<'_>,
     ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
-        build_request(p, req, raw, model)
+        build_request(p, req, raw, model, facts)
     }
 
     fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {

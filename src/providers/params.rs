@@ -2,8 +2,10 @@
 //! per provider (`unsupported_params`, `params.<name>`).
 //!
 //! Defaults: a parameter whose absence changes what the client gets back (`n` > 1,
-//! `logprobs`, a structured `response_format`) is rejected with a 400 naming it; best-effort
-//! hints (`seed`, penalties, `logit_bias`, `user`) are dropped.
+//! `logprobs`, a structured `response_format` on a kind that could not express it — none today,
+//! see `providers::structured`) is rejected with a 400 naming it; best-effort hints (`seed`,
+//! penalties, `logit_bias`, `user`) are dropped. A rejection is per target: the attempt loop
+//! tries the route's next target.
 
 use crate::error::GatewayError;
 use crate::providers::settings::{ParamAction, ProviderSettings};

@@ -12,13 +12,15 @@ use pingora::http::{RequestHeader, ResponseHeader};
 
 /// One provider kind's translators.
 pub trait Provider: Sync {
-    /// OpenAI chat request → the native request for `model` (path, body, per-request headers).
+    /// OpenAI chat request → the native request for `model` (path, body, per-request headers);
+    /// `facts` is what the catalog knows about the model.
     fn build_request(
         &self,
         p: &ProviderSettings,
         req: &ChatRequest<'_>,
         raw: &[u8],
         model: &str,
+        facts: super::ModelFacts<'_>,
     ) -> Result<UpstreamRequest, GatewayError>;
 
     /// The provider's static authentication and protocol headers.

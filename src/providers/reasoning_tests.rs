@@ -1,6 +1,7 @@
 //! Reasoning across provider kinds: the ask mapped to each native knob, and signed thoughts
 //! surviving a round trip through an OpenAI-format client.
 
+use crate::providers::ModelFacts;
 use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{ctx, provider};
 use crate::translate::request::ChatRequest;
@@ -15,9 +16,23 @@ fn build_with(
     model: &str,
     body: &Value,
 ) -> Value {
+    build_caps(p, model, body, &["tools", "reasoning"])
+}
+
+/// Builds with the catalog listing `caps` for the model.
+fn build_caps(
+    p: &crate::providers::settings::ProviderSettings,
+    model: &str,
+    body: &Value,
+    caps: &[&str],
+) -> Value {
+    let caps: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
+    let facts = ModelFacts {
+        capabilities: &caps,
+    };
     let raw = body.to_string();
     let req = ChatRequest::parse(raw.as_bytes()).unwrap();
-    let up = crate::providers::build_request(p, &req, raw.as_bytes(), model).unwrap();
+    let up = crate::providers::build_request(p, &req, raw.as_bytes(), model, facts).unwrap();
     serde_json::from_slice(&up.body).unwrap()
 }
 
@@ -282,4 +297,38 @@ fn openai_pass_through() {
     openrouter.preset = Some("openrouter");
     let out = build_with(&openrouter, "anthropic/claude-sonnet-4.5", &history);
     assert_eq!(out["messages"][1]["reasoning_details"][0]["signature"], "s");
+}
+
+/// A model the catalog does not list as reasoning gets no reasoning knob the client did not
+/// name itself: Claude Code's default `thinking: adaptive` must not break a route to a
+/// non-reasoning model.
+#[test]
+fn no_reasoning_knob_without_the_capability() {
+    let ask = chat(json!({"reasoning": {"enabled": true}, "temperature": 0.3}));
+    let out = build_caps(
+        &provider(ProviderKind::Anthropic),
+        "claude-3-5-haiku",
+        &ask,
+        &["tools"],
+    );
+    assert!(out.get("thinking").is_none());
+    assert_eq!(out["temperature"], 0.3);
+    let out = build_caps(
+        &provider(ProviderKind::OpenAi),
+        "gpt-4o-mini",
+        &ask,
+        &["tools"],
+    );
+    assert!(out.get("reasoning_effort").is_none() && out.get("reasoning").is_none());
+    // The client's own reasoning_effort is its choice: passed through.
+    let own = chat(json!({"reasoning_effort": "low"}));
+    let out = build_caps(&provider(ProviderKind::OpenAi), "gpt-4o-mini", &own, &[]);
+    assert_eq!(out["reasoning_effort"], "low");
+    // OpenRouter takes its own `reasoning` object as is.
+    let mut openrouter = provider(ProviderKind::OpenAi);
+    openrouter.preset = Some("openrouter");
+    let or = chat(json!({"reasoning": {"max_tokens": 3000}}));
+    let out = build_caps(&openrouter, "anthropic/claude-sonnet-4.5", &or, &[]);
+    assert_eq!(out["reasoning"], json!({"max_tokens": 3000}));
+    assert!(out.get("reasoning_effort").is_none());
 }

@@ -13,6 +13,7 @@ pub fn ctx(include_usage: bool) -> TranslateCtx<'static> {
         created: 1_700_000_000,
         include_usage,
         format: None,
+        tool_answer: false,
     }
 }
 
@@ -23,9 +24,22 @@ pub struct Run {
     pub error: Option<String>,
 }
 
+/// Context of a request that asked for structured output through the answer tool.
+pub fn answer_ctx() -> TranslateCtx<'static> {
+    TranslateCtx {
+        tool_answer: true,
+        ..ctx(false)
+    }
+}
+
 /// Translates `input` fed in pieces cut at `cuts` (sorted offsets), then finishes.
 pub fn run(kind: ProviderKind, include_usage: bool, input: &[u8], cuts: &[usize]) -> Run {
-    let mut t = StreamTranslator::new(kind, &ctx(include_usage), "requested-model");
+    run_ctx(kind, &ctx(include_usage), input, cuts)
+}
+
+/// [`run`] under `ctx`.
+pub fn run_ctx(kind: ProviderKind, ctx: &TranslateCtx<'_>, input: &[u8], cuts: &[usize]) -> Run {
+    let mut t = StreamTranslator::new(kind, ctx, "requested-model");
     let mut out = BytesMut::new();
     let mut last = 0;
     let mut error = None;
@@ -124,18 +138,19 @@ pub fn assemble(chunks: &[Value]) -> Assembled {
 
 /// Asserts that every single split point gives the output of the unsplit transcript.
 pub fn assert_split_invariant(kind: ProviderKind, include_usage: bool, input: &[u8]) -> Run {
-    let whole = run(kind, include_usage, input, &[]);
+    assert_split_invariant_ctx(kind, &ctx(include_usage), input)
+}
+
+/// [`assert_split_invariant`] under `ctx`.
+pub fn assert_split_invariant_ctx(kind: ProviderKind, ctx: &TranslateCtx<'_>, input: &[u8]) -> Run {
+    let whole = run_ctx(kind, ctx, input, &[]);
     for i in 0..=input.len() {
-        assert_eq!(
-            run(kind, include_usage, input, &[i]),
-            whole,
-            "split at byte {i}"
-        );
+        assert_eq!(run_ctx(kind, ctx, input, &[i]), whole, "split at byte {i}");
     }
     for i in (0..input.len()).step_by(7) {
         let cuts: Vec<usize> = (i..input.len()).step_by(3).collect();
         assert_eq!(
-            run(kind, include_usage, input, &cuts),
+            run_ctx(kind, ctx, input, &cuts),
             whole,
             "3-byte pieces from {i}"
         );

@@ -35,12 +35,25 @@ pub async fn run(
         created: unix_now(),
         include_usage,
         format: None,
+        tool_answer: false,
     };
     let mut attempts = Attempts::new(state, snapshot, plan, ctx.start);
     let mut last: Option<AttemptFailure> = None;
+    // The first translator refusal: the answer when no target can take the request.
+    let mut refusal: Option<GatewayError> = None;
     while let Some(candidate) = attempts.next(ctx) {
-        // A request the provider's translator refuses is the client's error: no failover.
-        let request = job.build(candidate.provider, candidate.model())?;
+        // A translator refusal says this target cannot honour the request; another target of
+        // the route may, so it is skipped rather than answered.
+        let request = match build(snapshot, job, &candidate) {
+            Ok(r) => r,
+            Err(e) if e.status == 400 => {
+                log_refusal(ctx, &candidate, &e);
+                attempts.refused(&candidate);
+                refusal.get_or_insert(e);
+                continue;
+            }
+            Err(e) => return Err(Fail::Respond(e)),
+        };
         let ticket = match attempts.admit(&candidate, ctx, session).await? {
             Admit::Go(t) => t,
             Admit::Skip => continue,
@@ -61,6 +74,7 @@ pub async fn run(
                 .unwrap_or(candidate.provider.timeouts.first_byte),
             translate: &TranslateCtx {
                 provider: &candidate.provider.name,
+                tool_answer: request.tool_answer,
                 ..translate.clone()
             },
         };
@@ -82,9 +96,39 @@ pub async fn run(
         }
         last = Some(failure);
     }
-    Err(Fail::Respond(
-        last.map_or_else(no_provider, AttemptFailure::into_error),
-    ))
+    let error = match (last, refusal) {
+        (Some(failure), _) => failure.into_error(),
+        (None, Some(refused)) => refused,
+        (None, None) => no_provider(),
+    };
+    Err(Fail::Respond(error))
+}
+
+/// The candidate's native request, for its model as the catalog describes it.
+fn build(
+    snapshot: &Snapshot,
+    job: &Job<'_>,
+    candidate: &Candidate<'_>,
+) -> Result<crate::providers::UpstreamRequest, GatewayError> {
+    let model = candidate.model();
+    let facts = snapshot
+        .catalog
+        .lookup(candidate.provider.catalog_name(), model)
+        .map(|m| crate::providers::ModelFacts {
+            capabilities: &m.capabilities,
+        })
+        .unwrap_or_default();
+    job.build(candidate.provider, model, facts)
+}
+
+fn log_refusal(ctx: &RequestCtx, candidate: &Candidate<'_>, e: &GatewayError) {
+    log::info!(
+        "request {}: {} ({}) cannot take the request: {}",
+        ctx.request_id,
+        candidate.provider.name,
+        model_label(candidate.model()),
+        e.message
+    );
 }
 
 /// Runs `attempt` unless the client hangs up first, which stops it, so nobody pays for an

@@ -4,7 +4,7 @@
 use crate::config::ProviderSettings;
 use crate::error::GatewayError;
 use crate::frontends::ClientStream;
-use crate::providers::{self, DecodedResponse, TranslateCtx, UpstreamRequest};
+use crate::providers::{self, DecodedResponse, ModelFacts, TranslateCtx, UpstreamRequest};
 use crate::translate::embeddings::EmbeddingsRequest;
 use crate::translate::request::ChatRequest;
 
@@ -54,16 +54,17 @@ impl Job<'_> {
         }
     }
 
-    /// The native request for `model` at `provider`.
+    /// The native request for `model` at `provider` (`facts`: the catalog's view of it).
     pub fn build(
         &self,
         provider: &ProviderSettings,
         model: &str,
+        facts: ModelFacts<'_>,
     ) -> Result<UpstreamRequest, GatewayError> {
         match self {
-            Job::Chat { req, raw } => providers::build_request(provider, req, raw, model),
+            Job::Chat { req, raw } => providers::build_request(provider, req, raw, model, facts),
             Job::Embeddings { req, raw } => providers::embeddings::build(provider, req, raw, model),
-            Job::Messages(m) => m.build(provider, model),
+            Job::Messages(m) => m.build(provider, model, facts),
         }
     }
 

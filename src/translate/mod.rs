@@ -25,6 +25,9 @@ pub struct TranslateCtx<'a> {
     pub include_usage: bool,
     /// The client format's renderers; `None`: OpenAI chat.
     pub format: Option<&'static events::ClientFormat>,
+    /// The request asked for structured output through the gateway's answer tool
+    /// (`providers::structured::ANSWER_TOOL`): a call of that tool is the answer's content.
+    pub tool_answer: bool,
 }
 
 /// Token usage of one request, normalised to OpenAI semantics:

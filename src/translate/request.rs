@@ -261,10 +261,11 @@ impl<'a> ChatRequest<'a> {
             .and_then(|m| serde_json::from_str(m.get()).ok())
     }
 
-    /// Spans of the gateway-only members' values (`models`, `provider`, `reasoning`) inside
-    /// `body`.
-    pub fn gateway_only_spans(&self, body: &[u8]) -> Vec<Span> {
-        [self.models, self.provider, self.reasoning]
+    /// Spans of the gateway-only members' values (`models`, `provider`, and `reasoning` unless
+    /// `keep_reasoning`) inside `body`.
+    pub fn gateway_only_spans(&self, body: &[u8], keep_reasoning: bool) -> Vec<Span> {
+        let reasoning = self.reasoning.filter(|_| !keep_reasoning);
+        [self.models, self.provider, reasoning]
             .into_iter()
             .flatten()
             .filter_map(|raw| span_of(body, raw))

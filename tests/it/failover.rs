@@ -59,6 +59,13 @@ const ROUTES: &str = r#"
   - name: midstream-stall
     match: { model: "midstream-stall" }
     targets: [ { provider: emu-patient, model: "claude-haiku-4-5#chunk_ms=700" } ]
+  - name: translator-refuses
+    match: { model: "translator-refuses" }
+    targets: [ { provider: emu-anthropic, model: "claude-haiku-4-5" } ]
+    fallback: [ { provider: emu-openai, model: "gpt-4o-mini" } ]
+  - name: only-anthropic
+    match: { model: "only-anthropic" }
+    targets: [ { provider: emu-anthropic, model: "claude-haiku-4-5" } ]
   - name: nonstream-drop
     match: { model: "nonstream-drop" }
     targets: [ { provider: emu-openai, model: "gpt-4o-mini#drop_after=20" } ]
@@ -227,4 +234,29 @@ fn mid_stream_failures_end_with_error_event() {
     );
     let m = gw.metrics();
     assert!(m.contains("switchyard_stream_errors_total"), "{m}");
+}
+
+/// A target whose translator refuses the request (Anthropic cannot return `n` > 1 choices) is
+/// skipped, not answered: the route's fallback serves it, and nothing was sent to the refusing
+/// target. With no target able to serve it, the refusal names the parameter.
+#[test]
+fn translator_refusal_skips_to_the_next_target() {
+    let (emu, gw) = setup();
+    for stream in [false, true] {
+        let before = emu.count("claude-haiku-4-5");
+        let r = gw.chat(
+            &json!({"model": "translator-refuses", "messages": msgs(), "n": 2, "stream": stream}),
+        );
+        assert_eq!(r.status, 200, "stream={stream}: {}", r.body);
+        assert_eq!(r.header("x-switchyard-provider"), Some("emu-openai"));
+        assert_eq!(r.header("x-switchyard-attempts"), Some("1"));
+        assert_eq!(
+            emu.count("claude-haiku-4-5"),
+            before,
+            "nothing sent to the refusing target"
+        );
+    }
+    let r = gw.chat(&json!({"model": "only-anthropic", "messages": msgs(), "n": 2}));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"]["param"], "n");
 }

@@ -62,6 +62,8 @@ providers:
 {providers}routes:
 {routes}  - {{ name: claude-broken, match: {{ model: "claude-broken" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#drop_after=6" }} ] }}
   - {{ name: claude-failover, match: {{ model: "claude-failover" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5#status=529" }} ], fallback: [ {{ provider: emu-openai, model: "gpt-4o-mini" }} ] }}
+  - {{ name: claude-tool, match: {{ model: "claude-tool" }}, targets: [ {{ provider: emu-anthropic, model: "claude-3-5-haiku-20241022" }} ] }}
+  - {{ name: claude-refuses, match: {{ model: "claude-refuses" }}, targets: [ {{ provider: emu-anthropic, model: "claude-haiku-4-5" }} ], fallback: [ {{ provider: emu-openai, model: "gpt-4o-mini" }} ] }}
 keys: [ {{ name: sdk, key: "{key}" }} ]
 """
 

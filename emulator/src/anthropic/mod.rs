@@ -162,7 +162,29 @@ pub fn parse_with(body: &Value, mid_system: bool) -> Result<MessagesRequest, Api
     };
     req.conv.tools = tools(obj.get("tools"))?;
     req.conv.tool_choice = tool_choice(obj.get("tool_choice"))?;
+    req.conv.output_schema = output_format(obj)?;
     Ok(req)
+}
+
+/// The schema of native structured output: `output_config.format` (or the beta's
+/// `output_format`), `{type: "json_schema", schema}`.
+fn output_format(obj: &serde_json::Map<String, Value>) -> Result<Option<Value>, ApiError> {
+    let format = obj
+        .get("output_config")
+        .and_then(|c| c.get("format"))
+        .or_else(|| obj.get("output_format"));
+    let Some(f) = present(format) else {
+        return Ok(None);
+    };
+    if f.get("type").and_then(Value::as_str) != Some("json_schema") {
+        return Err(bad(
+            "output_config.format.type: Input should be 'json_schema'",
+        ));
+    }
+    match f.get("schema") {
+        Some(s) if s.is_object() => Ok(Some(s.clone())),
+        _ => Err(bad("output_config.format.schema: Field required")),
+    }
 }
 
 fn present(v: Option<&Value>) -> Option<&Value> {

@@ -87,6 +87,13 @@ pub fn parse(body: &Value) -> Result<ChatRequest, ApiError> {
             req.conv.stop.push(s.to_owned());
         }
     }
+    req.conv.output_schema = present(obj.get("response_format"))
+        .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_object"))
+        .map(|f| {
+            f.get("json_schema")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"type": "object"}))
+        });
     req.conv.tools = tools(obj.get("tools"))?;
     req.conv.tool_choice = match present(obj.get("tool_choice")).map(|v| v.as_str()) {
         None => ToolChoice::Auto,

@@ -217,5 +217,13 @@ pub fn generation(g: &Value, conv: &mut Conversation) -> Result<(), ApiError> {
             .map(str::to_owned)
             .collect();
     }
+    if obj.get("responseMimeType").and_then(Value::as_str) == Some("application/json") {
+        conv.output_schema = Some(
+            obj.get("responseSchema")
+                .or_else(|| obj.get("responseJsonSchema"))
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"type": "object"})),
+        );
+    }
     Ok(())
 }

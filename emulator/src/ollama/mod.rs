@@ -104,6 +104,11 @@ pub fn parse(body: &Value) -> Result<ChatRequest, ApiError> {
         if !(f.as_str() == Some("json") || f.is_object()) {
             return Err(bad(format!("invalid format: {f}")));
         }
+        req.conv.output_schema = Some(if f.is_object() {
+            f.clone()
+        } else {
+            serde_json::json!({"type": "object"})
+        });
     }
     req.conv.tools = tools(obj.get("tools"))?;
     req.conv.tool_choice = ToolChoice::Auto;

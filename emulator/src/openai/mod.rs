@@ -111,6 +111,7 @@ pub fn parse(body: &Value) -> Result<ChatRequest, ApiError> {
     }
     req.conv.tools = tools(obj.get("tools"))?;
     req.conv.tool_choice = tool_choice(obj.get("tool_choice"))?;
+    req.conv.output_schema = response_format(obj.get("response_format"));
     Ok(req)
 }
 
@@ -150,6 +151,20 @@ fn is_reasoning_model(model: &str) -> bool {
     ["o1", "o3", "o4", "gpt-5", "gpt-oss"]
         .iter()
         .any(|p| m.starts_with(p))
+}
+
+/// The schema `response_format` asks the answer to match (`json_object`: any object).
+fn response_format(rf: Option<&Value>) -> Option<Value> {
+    let rf = present(rf)?;
+    match rf.get("type").and_then(Value::as_str) {
+        Some("json_object") => Some(serde_json::json!({"type": "object"})),
+        Some("json_schema") => Some(
+            rf.pointer("/json_schema/schema")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"type": "object"})),
+        ),
+        _ => None,
+    }
 }
 
 fn present(v: Option<&Value>) -> Option<&Value> {

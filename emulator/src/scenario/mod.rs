@@ -15,6 +15,8 @@ const THINKING_TEXT: &str =
 pub const THINKING_SIGNATURE: &str = "ZW11bGF0b3ItdGhpbmtpbmctc2lnbmF0dXJlLW5vdC1yZWFs";
 /// Largest streamed tool-argument fragment, in bytes.
 const MAX_FRAGMENT: usize = 8;
+/// Streaming fragments of a structured (JSON) answer.
+const JSON_FRAGMENTS: usize = 4;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -53,6 +55,9 @@ pub struct Conversation {
     pub tool_result: Option<String>,
     pub max_tokens: Option<u64>,
     pub stop: Vec<String>,
+    /// The request asks for JSON output matching this schema (`{"type":"object"}`: any
+    /// object); the answer is then an instance of it ([`instance::instance`]).
+    pub output_schema: Option<Value>,
 }
 
 /// Provider quirks that change the plan.
@@ -144,11 +149,20 @@ pub fn plan(conv: &Conversation, d: &Directives, style: Style) -> Plan {
         && conv.tool_choice != ToolChoice::None
         && conv.tool_result.is_none();
     let (text, tool_calls, finish) = if wants_tool {
+        // A model made to call a tool (`any`, a named tool) starts with the call.
         let text = style
             .tool_preamble
+            .filter(|_| conv.tool_choice == ToolChoice::Auto)
             .map(|p| owned(tokenize(p)))
             .unwrap_or_default();
         (text, tool_calls(conv, d), Finish::ToolUse)
+    } else if let Some(schema) = &conv.output_schema {
+        let json = instance::instance(schema).to_string();
+        (
+            instance::fragments(&json, JSON_FRAGMENTS),
+            Vec::new(),
+            Finish::EndTurn,
+        )
     } else {
         let (text, finish) = reply_text(conv, d);
         (text, Vec::new(), finish)
@@ -340,17 +354,23 @@ pub fn build_args(schema: &Value, alt: bool) -> Value {
     };
     for key in keys {
         let prop = props.and_then(|p| p.get(key));
-        out.insert(key.to_owned(), sample(prop, alt));
+        out.insert(key.to_owned(), sample(prop, alt, schema));
     }
     Value::Object(out)
 }
 
-fn sample(schema: Option<&Value>, alt: bool) -> Value {
+fn sample(schema: Option<&Value>, alt: bool, root: &Value) -> Value {
     let Some(s) = schema else {
         return json!(if alt { "London" } else { "Paris" });
     };
     if let Some(c) = s.get("const") {
         return c.clone();
+    }
+    if ["$ref", "anyOf", "oneOf", "allOf", "format"]
+        .iter()
+        .any(|k| s.get(*k).is_some())
+    {
+        return instance::instance_in(s, root);
     }
     if let Some(e) = s
         .get("enum")
@@ -375,13 +395,15 @@ fn sample(schema: Option<&Value>, alt: bool) -> Value {
         ("number", false) => json!(1.5),
         ("number", true) => json!(2.5),
         ("boolean", a) => json!(!a),
-        ("array", _) => json!([]),
-        ("object", _) => json!({}),
+        // Structured values (nested models, lists) validate: a full instance of them.
+        ("array" | "object", _) => instance::instance_in(s, root),
         ("null", _) => Value::Null,
         (_, false) => json!("Paris"),
         (_, true) => json!("London"),
     }
 }
+
+pub mod instance;
 
 #[cfg(test)]
 mod tests;

@@ -129,7 +129,8 @@ fn schema_driven_arguments() {
     let all = json!({"properties":{"a":{"type":"boolean"},"b":{"type":"array"},"c":{"type":"object"},"d":{"type":["null","number"]},"e":{"enum":["x","y"]}}});
     assert_eq!(
         build_args(&all, false),
-        json!({"a":true,"b":[],"c":{},"d":1.5,"e":"x"})
+        // Lists get one item so nested models validate.
+        json!({"a":true,"b":["example"],"c":{},"d":1.5,"e":"x"})
     );
     assert_eq!(build_args(&json!({"type":"object"}), false), json!({}));
 }
@@ -222,4 +223,36 @@ fn call_directive_picks_the_tool() {
         plan(&c, &d, Style::default()).tool_calls[0].name,
         "get_weather"
     );
+}
+
+/// Structured output: the answer is an instance of the schema, in several fragments, and a
+/// forced tool call starts without preamble text.
+#[test]
+fn structured_answer_is_a_schema_instance() {
+    let c = Conversation {
+        output_schema: Some(
+            json!({"type":"object","properties":{"name":{"type":"string"},"n":{"type":"integer"}},"required":["name","n"]}),
+        ),
+        ..Default::default()
+    };
+    let p = plan(&c, &Directives::default(), Style::default());
+    assert!(p.text.len() >= 3, "{:?}", p.text);
+    let v: Value = serde_json::from_str(&p.text()).unwrap();
+    assert_eq!(v, json!({"name":"example","n":1}));
+    assert_eq!(p.finish, Finish::EndTurn);
+    let forced = Conversation {
+        tools: vec![ToolSpec {
+            name: "json_answer".into(),
+            schema: json!({"type":"object","properties":{"tags":{"type":"array","items":{"type":"string"}}},"required":["tags"]}),
+        }],
+        tool_choice: ToolChoice::Named("json_answer".into()),
+        ..Default::default()
+    };
+    let style = Style {
+        tool_preamble: Some("Let me check."),
+        thinking: false,
+    };
+    let p = plan(&forced, &Directives::default(), style);
+    assert!(p.text.is_empty());
+    assert_eq!(p.tool_calls[0].input, json!({"tags":["example"]}));
 }

@@ -88,6 +88,7 @@ impl MessagesJob<'_> {
         &self,
         provider: &ProviderSettings,
         model: &str,
+        facts: providers::ModelFacts<'_>,
     ) -> Result<UpstreamRequest, GatewayError> {
         if provider.kind == ProviderKind::Anthropic {
             let path = match self.op {
@@ -103,7 +104,7 @@ impl MessagesJob<'_> {
             return Ok(req);
         }
         match &self.chat {
-            Some(Ok((chat, raw))) => providers::build_request(provider, chat, raw, model),
+            Some(Ok((chat, raw))) => providers::build_request(provider, chat, raw, model, facts),
             Some(Err(e)) => Err(e.clone()),
             None => Err(GatewayError::internal()),
         }

@@ -118,8 +118,9 @@ impl crate::providers::provider::Provider for Anthropic {
         req: &crate::translate::request::ChatRequest<'_>,
         _raw: &[u8],
         model: &str,
+        facts: crate::providers::ModelFacts<'_>,
     ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
-        build_request(p, req, model)
+        build_request(p, req, model, facts)
     }
 
     fn add_headers(&self, p: &ProviderSettings, h: &mut RequestHeader) -> pingora::Result<()> {

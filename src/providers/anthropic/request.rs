@@ -7,10 +7,12 @@
 
 use super::thinking;
 use crate::error::GatewayError;
+use crate::providers::ModelFacts;
 use crate::providers::UpstreamRequest;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
+use crate::providers::structured::{self, AnswerChoice, Structured};
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };
@@ -42,6 +44,21 @@ struct MessagesRequest<'a> {
     metadata: Option<Metadata<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thinking: Option<thinking::Thinking>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_config: Option<OutputConfig>,
+}
+
+/// Native structured output: `output_config: {format: {type: "json_schema", schema}}`.
+#[derive(Serialize)]
+struct OutputConfig {
+    format: OutputFormat,
+}
+
+#[derive(Serialize)]
+struct OutputFormat {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    schema: Value,
 }
 
 #[derive(Serialize)]
@@ -111,13 +128,15 @@ struct Metadata<'a> {
 /// Placeholder user turn for conversations that do not start with one.
 const LEADING_USER_TEXT: &str = ".";
 
-/// Builds `POST {prefix}/v1/messages`.
+/// Builds `POST {prefix}/v1/messages`; `facts` decides native structured output.
 pub fn build_request(
     provider: &ProviderSettings,
     req: &ChatRequest<'_>,
     model: &str,
+    facts: ModelFacts<'_>,
 ) -> Result<UpstreamRequest, GatewayError> {
     super::super::params::check(provider, req, UNSUPPORTED, "Anthropic Messages API")?;
+    let structured = structured::plan(req, facts.has(structured::NATIVE_CAPABILITY))?;
     let messages = req.messages()?;
     let (system, mut turns) = convert_messages(&messages)?;
     if turns.is_empty() {
@@ -143,8 +162,19 @@ pub fn build_request(
     trim_final_assistant(&mut turns);
     let tools = req.tools()?;
     let mut out_tools = convert_tools(&tools)?;
+    let client_choice = req.tool_choice()?;
+    let answer = match &structured {
+        Structured::Tool(_) => {
+            structured::check_tool_names(&tools)?;
+            Some(structured::answer_choice(
+                client_choice.as_ref(),
+                !out_tools.is_empty(),
+            ))
+        }
+        _ => None,
+    };
     let mut tool_choice = convert_tool_choice(
-        req.tool_choice()?,
+        client_choice,
         req.parallel_tool_calls,
         !out_tools.is_empty(),
     );
@@ -160,6 +190,29 @@ pub fn build_request(
             });
         }
     }
+    let (output_config, tool_answer) = match structured {
+        Structured::None => (None, false),
+        Structured::Native(schema) => (
+            Some(OutputConfig {
+                format: OutputFormat {
+                    kind: "json_schema",
+                    schema,
+                },
+            }),
+            false,
+        ),
+        Structured::Tool(schema) => {
+            out_tools.push(AnthropicTool {
+                name: Cow::Borrowed(structured::ANSWER_TOOL),
+                description: Some(Cow::Borrowed(structured::ANSWER_TOOL_DESCRIPTION)),
+                input_schema: schema,
+            });
+            if let Some(choice) = answer.and_then(answer_tool_choice) {
+                tool_choice = Some(choice);
+            }
+            (None, true)
+        }
+    };
     let stop_sequences = req
         .stop()?
         .into_iter()
@@ -170,7 +223,7 @@ pub fn build_request(
         req.max_output_tokens()
             .unwrap_or(provider.default_max_tokens),
         thinking::Context {
-            capable: true,
+            capable: facts.has("reasoning"),
             forced_tool: tool_choice
                 .as_ref()
                 .is_some_and(|c| matches!(c.kind, "any" | "tool")),
@@ -196,19 +249,36 @@ pub fn build_request(
             .filter(|u| !u.is_empty())
             .map(|user_id| Metadata { user_id }),
         thinking: reasoning.thinking,
+        output_config,
     };
     let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
-    Ok(UpstreamRequest::new(
+    let mut up = UpstreamRequest::new(
         format!("{}/v1/messages", provider.endpoint.path_prefix),
         Bytes::from(bytes),
-    ))
+    );
+    up.tool_answer = tool_answer;
+    Ok(up)
+}
+
+/// The tool choice that makes the model answer through the answer tool (`None`: the
+/// client's own forced function stands).
+fn answer_tool_choice(choice: AnswerChoice) -> Option<AnthropicToolChoice<'static>> {
+    let (kind, name) = match choice {
+        AnswerChoice::Answer => ("tool", Some(Cow::Borrowed(structured::ANSWER_TOOL))),
+        AnswerChoice::Any => ("any", None),
+        AnswerChoice::Client => return None,
+    };
+    Some(AnthropicToolChoice {
+        kind,
+        name,
+        disable_parallel_tool_use: choice == AnswerChoice::Answer,
+    })
 }
 
 /// Parameters the Messages API cannot honour, handled by the provider's policy.
 const UNSUPPORTED: &[&str] = &[
     "n",
     "logprobs",
-    "response_format",
     "logit_bias",
     "seed",
     "presence_penalty",

@@ -3,6 +3,7 @@
 use super::{UsageWire, finish_reason};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::Usage;
 use crate::translate::reasoning::Thought;
@@ -53,6 +54,7 @@ pub fn decode_response(
     let mut reasoning = String::new();
     let mut thoughts = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut answered = false;
     for block in &msg.content {
         match block.kind.as_ref() {
             "text" => text.push_str(block.text.as_deref().unwrap_or("")),
@@ -71,6 +73,11 @@ pub fn decode_response(
             "redacted_thinking" => thoughts.push(Thought::Redacted {
                 data: Cow::Owned(block.data.as_deref().unwrap_or("").to_string()),
             }),
+            // The answer tool's input is the structured answer: content, not a tool call.
+            "tool_use" if ctx.tool_answer && block.name.as_deref() == Some(ANSWER_TOOL) => {
+                text.push_str(block.input.map_or("{}", |r| r.get()));
+                answered = true;
+            }
             "tool_use" => tool_calls.push(OutToolCall {
                 id: block.id.as_deref().unwrap_or(""),
                 kind: "function",
@@ -88,7 +95,11 @@ pub fn decode_response(
     }
     let mut usage = Usage::default();
     msg.usage.merge_into(&mut usage, &mut 0);
-    let finish = finish_reason(msg.stop_reason.as_deref(), !tool_calls.is_empty());
+    let stop = answer_stop(
+        msg.stop_reason.as_deref(),
+        answered && tool_calls.is_empty(),
+    );
+    let finish = finish_reason(stop, !tool_calls.is_empty());
     Answer {
         model: &msg.model,
         text,

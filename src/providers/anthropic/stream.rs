@@ -10,6 +10,7 @@
 use super::{ErrorBody, UsageWire, finish_reason};
 use crate::error::GatewayError;
 use crate::providers::sse_driver::{SseMachine, SseTranslator};
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{TranslateCtx, malformed_stream};
 use crate::translate::Usage;
 use crate::translate::borrow::opt_cow;
@@ -29,6 +30,10 @@ pub struct AnthropicMachine {
     include_usage: bool,
     /// OpenAI tool index for each Anthropic content block index (None: not a tool block).
     tool_index: Vec<Option<u32>>,
+    /// Calls of the answer tool are the answer's content (`TranslateCtx::tool_answer`).
+    tool_answer: bool,
+    /// The content block index of the answer tool's call, once it started.
+    answer_block: Option<usize>,
     next_tool: u32,
     stop_reason: Option<String>,
     usage: Usage,
@@ -104,6 +109,8 @@ impl AnthropicMachine {
             writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             tool_index: Vec::new(),
+            tool_answer: ctx.tool_answer,
+            answer_block: None,
             next_tool: 0,
             stop_reason: None,
             usage: Usage::default(),
@@ -159,6 +166,14 @@ impl AnthropicMachine {
                     return Ok(());
                 };
                 match block.kind.as_ref() {
+                    "tool_use"
+                        if self.tool_answer && block.name.as_deref() == Some(ANSWER_TOOL) =>
+                    {
+                        // Its input_json_delta fragments become content.
+                        self.answer_block = Some(index);
+                        self.writer.role_once(out, &mut self.started);
+                        self.has_output = true;
+                    }
                     "tool_use" => {
                         let k = self.next_tool;
                         self.next_tool += 1;
@@ -203,7 +218,9 @@ impl AnthropicMachine {
             }
             "message_stop" => {
                 self.writer.role_once(out, &mut self.started);
-                let reason = finish_reason(self.stop_reason.as_deref(), self.next_tool > 0);
+                let answer_only = self.answer_block.is_some() && self.next_tool == 0;
+                let stop = answer_stop(self.stop_reason.as_deref(), answer_only);
+                let reason = finish_reason(stop, self.next_tool > 0);
                 self.writer
                     .end(out, reason, self.include_usage.then_some(self.usage));
                 self.has_output = true;
@@ -223,6 +240,11 @@ impl AnthropicMachine {
                     self.writer.role_once(out, &mut self.started);
                     self.writer.content(out, &t);
                     self.has_output = true;
+                }
+            }
+            Some("input_json_delta") if index.is_some() && index == self.answer_block => {
+                if let Some(p) = d.partial_json.filter(|p| !p.is_empty()) {
+                    self.writer.content(out, &p);
                 }
             }
             Some("input_json_delta") => {

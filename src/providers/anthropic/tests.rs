@@ -106,3 +106,52 @@ fn error_bodies() {
         Some("bad gateway")
     );
 }
+
+/// Structured output by answer tool: the tool's input is the message content, `stop`, no
+/// tool calls; a client's own call next to it stays a call.
+#[test]
+fn answer_tool_response_is_content() {
+    let body = |extra: serde_json::Value| {
+        let mut content = vec![
+            json!({"type": "tool_use", "id": "toolu_a", "name": "json_answer", "input": {"name": "Ada", "age": 36}}),
+        ];
+        if !extra.is_null() {
+            content.push(extra);
+        }
+        json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+            "content": content, "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 7}})
+        .to_string()
+    };
+    let answer = crate::providers::testutil::answer_ctx();
+    let d = decode_response(body(serde_json::Value::Null).as_bytes(), &answer).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+    let choice = &v["choices"][0];
+    assert_eq!(choice["finish_reason"], "stop");
+    assert!(choice["message"].get("tool_calls").is_none());
+    let content: serde_json::Value =
+        serde_json::from_str(choice["message"]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(content, json!({"name": "Ada", "age": 36}));
+    // Not asked for: the call is a tool call.
+    let d = decode_response(body(serde_json::Value::Null).as_bytes(), &ctx(false)).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "json_answer"
+    );
+    // A client tool call beside it.
+    let call = json!({"type": "tool_use", "id": "toolu_f", "name": "f", "input": {}});
+    let d = decode_response(body(call).as_bytes(), &answer).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+    assert_eq!(v["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "f"
+    );
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

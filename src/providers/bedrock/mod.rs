@@ -89,6 +89,7 @@ pub(crate) fn signed_request_at(
         path,
         body: Bytes::from(body),
         headers,
+        tool_answer: false,
     })
 }
 
@@ -215,6 +216,7 @@ impl crate::providers::provider::Provider for Bedrock {
         req: &crate::translate::request::ChatRequest<'_>,
         _raw: &[u8],
         model: &str,
+        _facts: crate::providers::ModelFacts<'_>,
     ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
         build_request(p, req, model)
     }

@@ -15,6 +15,7 @@ use crate::providers::anthropic::thinking;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
+use crate::providers::structured::{self, AnswerChoice, Structured};
 use crate::translate::request::{
     ChatRequest, Content, ContentPart, Message, Role, Tool, ToolChoice,
 };
@@ -142,7 +143,6 @@ const LEADING_USER_TEXT: &str = ".";
 pub(super) const UNSUPPORTED: &[&str] = &[
     "n",
     "logprobs",
-    "response_format",
     "logit_bias",
     "seed",
     "presence_penalty",
@@ -161,24 +161,36 @@ pub fn build_request(
     } else {
         ("converse", "application/json")
     };
-    let body = converse_body(provider, req, model)?;
-    signed_request(
+    let (body, tool_answer) = converse_body(provider, req, model)?;
+    let mut up = signed_request(
         provider,
         model_path(&provider.endpoint.path_prefix, model, op),
         body,
         accept,
-    )
+    )?;
+    up.tool_answer = tool_answer;
+    Ok(up)
 }
 
-/// The Converse JSON body (unsigned).
+/// The Converse JSON body (unsigned), and whether it asks for structured output through the
+/// answer tool.
 pub(super) fn converse_body(
     provider: &ProviderSettings,
     req: &ChatRequest<'_>,
     model: &str,
-) -> Result<Vec<u8>, GatewayError> {
+) -> Result<(Vec<u8>, bool), GatewayError> {
     crate::providers::params::check(provider, req, UNSUPPORTED, "Bedrock Converse API")?;
+    // Converse has a native `outputConfig.textFormat`, but only some models take it; the
+    // answer tool works with every model that takes tools.
+    let answer_schema = match structured::plan(req, false)? {
+        Structured::Tool(schema) => Some(schema),
+        Structured::None | Structured::Native(_) => None,
+    };
     let messages = req.messages()?;
     let tools = req.tools()?;
+    if answer_schema.is_some() {
+        structured::check_tool_names(&tools)?;
+    }
     let choice = req.tool_choice()?;
     let tools_active = !tools.is_empty() && !matches!(choice, Some(ToolChoice::None));
     let (system, mut turns) = convert_messages(&messages, tools_active)?;
@@ -201,19 +213,23 @@ pub(super) fn converse_body(
         );
     }
     trim_final_assistant(&mut turns);
-    let tool_config = if tools_active {
+    let mut tool_config = if tools_active {
         Some(ToolConfig {
             tools: convert_tools(&tools)?,
-            tool_choice: match choice {
+            tool_choice: match &choice {
                 None | Some(ToolChoice::None) => None,
                 Some(ToolChoice::Auto) => Some(Choice::Auto {}),
                 Some(ToolChoice::Required) => Some(Choice::Any {}),
-                Some(ToolChoice::Function(name)) => Some(Choice::Tool { name }),
+                Some(ToolChoice::Function(name)) => Some(Choice::Tool { name: name.clone() }),
             },
         })
     } else {
         None
     };
+    let tool_answer = answer_schema.is_some();
+    if let Some(schema) = answer_schema {
+        add_answer_tool(&mut tool_config, schema, choice.as_ref());
+    }
     // Claude on Bedrock thinks like Claude on Anthropic (the same budget rules).
     let reasoning = thinking::plan(
         req.reasoning(),
@@ -248,7 +264,38 @@ pub(super) fn converse_body(
             .thinking
             .map(|t| serde_json::json!({ "thinking": t })),
     };
-    serde_json::to_vec(&body).map_err(|_| GatewayError::internal())
+    let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
+    Ok((bytes, tool_answer))
+}
+
+/// Adds the answer tool to the tool config (creating it) and makes the model call it, or any
+/// tool when the client's own tools are on offer (docs/wire/mapping.md, "Structured output").
+fn add_answer_tool<'a>(
+    config: &mut Option<ToolConfig<'a>>,
+    schema: Value,
+    choice: Option<&ToolChoice<'_>>,
+) {
+    let config = config.get_or_insert_with(|| ToolConfig {
+        tools: Vec::new(),
+        tool_choice: None,
+    });
+    let answer = structured::answer_choice(choice, !config.tools.is_empty());
+    config.tools.push(ToolEntry {
+        tool_spec: ToolSpec {
+            name: Cow::Borrowed(structured::ANSWER_TOOL),
+            description: Some(Cow::Borrowed(structured::ANSWER_TOOL_DESCRIPTION)),
+            input_schema: Schema { json: schema },
+        },
+    });
+    match answer {
+        AnswerChoice::Answer => {
+            config.tool_choice = Some(Choice::Tool {
+                name: Cow::Borrowed(structured::ANSWER_TOOL),
+            });
+        }
+        AnswerChoice::Any => config.tool_choice = Some(Choice::Any {}),
+        AnswerChoice::Client => {}
+    }
 }
 
 type Converted<'a> = (Vec<Block<'a>>, Vec<Turn<'a>>);

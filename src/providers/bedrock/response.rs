@@ -3,6 +3,7 @@
 use super::{UsageWire, finish_reason};
 use crate::error::GatewayError;
 use crate::providers::completion::Answer;
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{DecodedResponse, TranslateCtx};
 use crate::translate::reasoning::Thought;
 use crate::translate::response::{OutFunction, OutToolCall};
@@ -107,6 +108,7 @@ pub fn decode_response(
     let mut reasoning = String::new();
     let mut thoughts = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut answered = false;
     for block in &resp.output.message.content {
         thoughts.extend(
             block
@@ -126,6 +128,12 @@ pub fn decode_response(
             reasoning.push_str(t);
         }
         if let Some(call) = &block.tool_use {
+            // The answer tool's input is the structured answer: content, not a tool call.
+            if ctx.tool_answer && call.name == ANSWER_TOOL {
+                text.push_str(call.input.map_or("{}", |r| r.get()));
+                answered = true;
+                continue;
+            }
             tool_calls.push(OutToolCall {
                 id: &call.tool_use_id,
                 kind: "function",
@@ -141,7 +149,11 @@ pub fn decode_response(
         }
     }
     let usage = resp.usage.to_usage();
-    let finish = finish_reason(resp.stop_reason.as_deref(), !tool_calls.is_empty());
+    let stop = answer_stop(
+        resp.stop_reason.as_deref(),
+        answered && tool_calls.is_empty(),
+    );
+    let finish = finish_reason(stop, !tool_calls.is_empty());
     Answer {
         model,
         text,

@@ -13,6 +13,7 @@
 
 use super::{UsageWire, exception_status, finish_reason};
 use crate::error::GatewayError;
+use crate::providers::structured::{ANSWER_TOOL, answer_stop};
 use crate::providers::{StreamState, TranslateCtx, malformed_stream, truncated_stream};
 use crate::translate::Usage;
 use crate::translate::response::ChunkWriter;
@@ -35,6 +36,10 @@ pub struct BedrockStream {
     include_usage: bool,
     /// OpenAI tool index per Bedrock `contentBlockIndex` (None: not a tool block).
     tool_index: Vec<Option<u32>>,
+    /// Calls of the answer tool are the answer's content (`TranslateCtx::tool_answer`).
+    tool_answer: bool,
+    /// The `contentBlockIndex` of the answer tool's call, once it started.
+    answer_block: Option<usize>,
     next_tool: u32,
     stop_reason: Option<String>,
     usage: Usage,
@@ -114,6 +119,8 @@ impl BedrockStream {
             writer: ChunkWriter::for_stream(ctx, &format!("chatcmpl-{}", ctx.request_id), model),
             include_usage: ctx.include_usage,
             tool_index: Vec::new(),
+            tool_answer: ctx.tool_answer,
+            answer_block: None,
             next_tool: 0,
             stop_reason: None,
             usage: Usage::default(),
@@ -246,6 +253,13 @@ impl BedrockStream {
                 else {
                     return;
                 };
+                if self.tool_answer && tool.name == ANSWER_TOOL {
+                    // Its input fragments become content.
+                    self.answer_block = Some(index);
+                    self.writer.role_once(out, &mut self.started);
+                    self.has_output = true;
+                    return;
+                }
                 let k = self.next_tool;
                 self.next_tool += 1;
                 if self.tool_index.len() <= index {
@@ -266,7 +280,11 @@ impl BedrockStream {
                 }
                 if let Some(p) = d.tool_use.and_then(|t| t.input).filter(|p| !p.is_empty()) {
                     let index = ev.content_block_index;
-                    if let Some(k) = index.and_then(|i| self.tool_index.get(i).copied().flatten()) {
+                    if index.is_some() && index == self.answer_block {
+                        self.writer.content(out, &p);
+                    } else if let Some(k) =
+                        index.and_then(|i| self.tool_index.get(i).copied().flatten())
+                    {
                         self.writer.tool_call_args(out, k, &p);
                     }
                 }
@@ -293,7 +311,9 @@ impl BedrockStream {
     /// Finish chunk, usage chunk (if asked) and `[DONE]`.
     fn complete(&mut self, out: &mut BytesMut) {
         self.writer.role_once(out, &mut self.started);
-        let reason = finish_reason(self.stop_reason.as_deref(), self.next_tool > 0);
+        let answer_only = self.answer_block.is_some() && self.next_tool == 0;
+        let stop = answer_stop(self.stop_reason.as_deref(), answer_only);
+        let reason = finish_reason(stop, self.next_tool > 0);
         self.writer
             .end(out, reason, self.include_usage.then_some(self.usage));
         self.has_output = true;

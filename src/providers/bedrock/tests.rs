@@ -204,3 +204,25 @@ fn cohere_embeddings() {
         .is_err()
     );
 }
+
+/// Structured output by answer tool: its input is the content, the finish `stop`.
+#[test]
+fn answer_tool_response_is_content() {
+    let body = json!({
+        "output": {"message": {"role": "assistant", "content": [
+            {"toolUse": {"toolUseId": "tooluse_a", "name": "json_answer", "input": {"name": "Ada"}}}
+        ]}},
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7}
+    })
+    .to_string();
+    let answer = crate::providers::testutil::answer_ctx();
+    let d = decode_response(body.as_bytes(), &answer, "m").unwrap();
+    let v: Value = serde_json::from_slice(&d.body).unwrap();
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    assert_eq!(v["choices"][0]["message"]["content"], "{\"name\":\"Ada\"}");
+    assert!(v["choices"][0]["message"].get("tool_calls").is_none());
+    let d = decode_response(body.as_bytes(), &ctx(false), "m").unwrap();
+    let v: Value = serde_json::from_slice(&d.body).unwrap();
+    assert_eq!(v["choices"][0]["finish_reason"], "tool_calls");
+}

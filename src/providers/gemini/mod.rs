@@ -236,6 +236,7 @@ impl crate::providers::provider::Provider for Gemini {
         req: &crate::translate::request::ChatRequest<'_>,
         _raw: &[u8],
         model: &str,
+        _facts: crate::providers::ModelFacts<'_>,
     ) -> Result<crate::providers::UpstreamRequest, crate::error::GatewayError> {
         build_request(p, req, model)
     }

@@ -14,6 +14,7 @@ use crate::error::GatewayError;
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
+use crate::providers::structured::{self, refs};
 use crate::providers::{UpstreamRequest, params};
 use crate::translate::request::{ChatRequest, Message, Role, Tool, ToolChoice};
 use bytes::Bytes;
@@ -405,16 +406,29 @@ fn response_format(
         Some("text") => Ok((None, None)),
         Some("json_object") => Ok((Some("application/json"), None)),
         Some("json_schema") => {
-            let schema = v
-                .get("json_schema")
-                .and_then(|j| j.get("schema"))
-                .map(schema::clean);
-            Ok((Some("application/json"), schema))
+            let raw = v.get("json_schema").and_then(|j| j.get("schema"));
+            if let Some(problem) = raw.and_then(|s| refs::check(s, structured::SCHEMA_PATH)) {
+                return Err(ref_refusal(problem));
+            }
+            Ok((Some("application/json"), raw.map(schema::clean)))
         }
         _ => Err(GatewayError::bad_param(
             "response_format.type",
             "response_format.type must be 'text', 'json_object' or 'json_schema'",
         )),
+    }
+}
+
+/// A `$ref` Gemini's `responseSchema` cannot carry: references are inlined, so a recursive
+/// one has no finite form.
+fn ref_refusal(problem: refs::RefProblem) -> GatewayError {
+    match problem {
+        refs::RefProblem::Unresolved(at) => structured::unresolved(at),
+        refs::RefProblem::Recursive(at) => GatewayError::bad_param(
+            at,
+            "recursive schemas are not supported by Gemini's responseSchema; bound the \
+             recursion (nest the model a fixed number of levels) or route to another provider",
+        ),
     }
 }
 

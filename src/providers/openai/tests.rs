@@ -20,7 +20,14 @@ fn provider() -> std::sync::Arc<ProviderSettings> {
 
 fn build(body: &str, model: &str) -> (String, serde_json::Value) {
     let req = ChatRequest::parse(body.as_bytes()).unwrap();
-    let up = build_request(&provider(), &req, body.as_bytes(), model).unwrap();
+    let up = build_request(
+        &provider(),
+        &req,
+        body.as_bytes(),
+        model,
+        Default::default(),
+    )
+    .unwrap();
     let text = String::from_utf8(up.body.to_vec()).unwrap();
     let v = serde_json::from_str(&text).unwrap();
     assert_eq!(up.path, "/v1/chat/completions");

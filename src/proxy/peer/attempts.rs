@@ -206,6 +206,18 @@ impl<'p> Attempts<'p> {
         Ok(Admit::Go(ticket))
     }
 
+    /// `c`'s translator refused the request (a parameter its kind cannot honour): the
+    /// sequence goes on without it and never offers it again. Nothing was sent, so its health
+    /// and the retry budget are untouched.
+    pub fn refused(&mut self, c: &Candidate<'p>) {
+        self.tried[c.index] = true;
+        self.repeatable[c.index] = false;
+        METRICS
+            .upstream_attempts
+            .with_label_values(&[c.provider.name.as_str(), "refused"])
+            .inc();
+    }
+
     /// The next full-jitter backoff, if it fits the deadline.
     fn backoff(&mut self) -> Option<Duration> {
         let retry = &self.snapshot.config.server.retry;

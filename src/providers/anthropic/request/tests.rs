@@ -14,11 +14,17 @@ fn provider() -> std::sync::Arc<ProviderSettings> {
 }
 
 fn translate(body: Value) -> Result<Value, GatewayError> {
+    translate_with(body, &[]).map(|(v, _)| v)
+}
+
+/// The body and the answer-tool flag, for a model with catalog `capabilities`.
+fn translate_with(body: Value, capabilities: &[String]) -> Result<(Value, bool), GatewayError> {
     let text = body.to_string();
     let req = ChatRequest::parse(text.as_bytes()).unwrap();
-    let up = build_request(&provider(), &req, "claude-haiku-4-5")?;
+    let facts = ModelFacts { capabilities };
+    let up = build_request(&provider(), &req, "claude-haiku-4-5", facts)?;
     assert_eq!(up.path, "/v1/messages");
-    Ok(serde_json::from_slice(&up.body).unwrap())
+    Ok((serde_json::from_slice(&up.body).unwrap(), up.tool_answer))
 }
 
 /// The full mapping: system hoisting, images, tool calls and results, tools, choice, params.
@@ -176,10 +182,6 @@ fn refusals_name_the_parameter() {
             "logprobs",
         ),
         (
-            json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
-            "response_format",
-        ),
-        (
             msg(json!([{"type": "image_url", "image_url": {"url": "data:image/bmp;base64,AA=="}}])),
             "messages[0].content[0].image_url",
         ),
@@ -276,4 +278,90 @@ fn later_system_messages_stay_in_place() {
                 {"type": "text", "text": "<system-reminder>\nLast.\n\nReally.\n</system-reminder>"}]}
         ])
     );
+}
+
+fn structured(extra: Value) -> Value {
+    let mut b = json!({"model": "m", "messages": [{"role": "user", "content": "Who?"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "P", "strict": true,
+            "schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}}});
+    b.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    b
+}
+
+/// A model the catalog lists with `response_schema` gets native `output_config.format`, its
+/// objects closed; no tool, no answer flag.
+#[test]
+fn structured_native_output_config() {
+    let caps = vec!["tools".to_string(), "response_schema".to_string()];
+    let (out, flag) = translate_with(structured(json!({})), &caps).unwrap();
+    assert_eq!(
+        out["output_config"],
+        json!({"format": {"type": "json_schema", "schema": {"type": "object",
+            "properties": {"name": {"type": "string"}}, "required": ["name"], "additionalProperties": false}}})
+    );
+    assert!(out.get("tools").is_none() && out.get("tool_choice").is_none());
+    assert!(!flag);
+}
+
+/// Other models, json_object, and schemas native output refuses use the forced answer tool.
+#[test]
+fn structured_answer_tool() {
+    let (out, flag) = translate_with(structured(json!({})), &[]).unwrap();
+    assert!(flag);
+    assert!(out.get("output_config").is_none());
+    assert_eq!(
+        out["tools"],
+        json!([{"name": "json_answer", "description": crate::providers::structured::ANSWER_TOOL_DESCRIPTION,
+            "input_schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}])
+    );
+    assert_eq!(
+        out["tool_choice"],
+        json!({"type": "tool", "name": "json_answer", "disable_parallel_tool_use": true})
+    );
+    let caps = vec!["response_schema".to_string()];
+    let (out, flag) = translate_with(
+        structured(json!({"response_format": {"type": "json_object"}})),
+        &caps,
+    )
+    .unwrap();
+    assert!(flag);
+    assert_eq!(out["tools"][0]["input_schema"], json!({"type": "object"}));
+    let bounded = json!({"response_format": {"type": "json_schema", "json_schema": {"name": "P",
+        "schema": {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}}}}});
+    let (out, flag) = translate_with(structured(bounded), &caps).unwrap();
+    assert!(flag && out.get("output_config").is_none());
+    assert_eq!(
+        out["tools"][0]["input_schema"]["properties"]["n"]["minimum"],
+        1
+    );
+}
+
+/// With the client's own tools: theirs are kept, the model must call some tool (`any`), or
+/// the client's forced function; a client tool named json_answer is refused.
+#[test]
+fn structured_answer_tool_with_client_tools() {
+    let tools = json!([{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]);
+    let (out, _) = translate_with(structured(json!({"tools": tools})), &[]).unwrap();
+    let names: Vec<_> = out["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("lookup"), json!("json_answer")]);
+    assert_eq!(out["tool_choice"], json!({"type": "any"}));
+    let forced = json!({"tools": tools, "tool_choice": {"type": "function", "function": {"name": "lookup"}}});
+    let (out, _) = translate_with(structured(forced), &[]).unwrap();
+    assert_eq!(
+        out["tool_choice"],
+        json!({"type": "tool", "name": "lookup"})
+    );
+    let none = json!({"tools": tools, "tool_choice": "none"});
+    let (out, _) = translate_with(structured(none), &[]).unwrap();
+    assert_eq!(out["tool_choice"]["name"], "json_answer");
+    let clash = json!({"tools": [{"type": "function", "function": {"name": "json_answer"}}]});
+    let e = translate_with(structured(clash), &[]).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("tools[0].function.name"));
 }

@@ -2,7 +2,8 @@
 
 use crate::providers::settings::ProviderKind;
 use crate::providers::testutil::{
-    assemble, assert_framing, assert_split_invariant, chunks, run, translate_ok,
+    answer_ctx, assemble, assert_framing, assert_split_invariant, assert_split_invariant_ctx,
+    chunks, run, run_ctx, translate_ok,
 };
 use proptest::prelude::*;
 
@@ -193,4 +194,50 @@ proptest! {
         cuts.sort_unstable();
         prop_assert_eq!(run(A, true, TOOL_USE.as_bytes(), &cuts), run(A, true, TOOL_USE.as_bytes(), &[]));
     }
+}
+
+const ANSWER_TOOL: &str = include_str!("../../../../tests/fixtures/anthropic/answer_tool.sse");
+
+/// Structured output by answer tool: its input_json_delta fragments are the content, split
+/// anywhere; no tool call reaches the client and the finish is `stop`.
+#[test]
+fn answer_tool_stream_is_content() {
+    let ctx = answer_ctx();
+    let run = assert_split_invariant_ctx(A, &ctx, ANSWER_TOOL.as_bytes());
+    assert_eq!(run.error, None);
+    let (c, done) = chunks(&run.output);
+    assert!(done);
+    let a = assemble(&c);
+    assert_eq!(a.content, "{\"name\": \"Ada ✓\", \"age\": 36}");
+    assert!(a.tool_calls.is_empty());
+    assert_eq!(a.finish_reason.as_deref(), Some("stop"));
+    // Without the flag (a client that never asked) it stays a tool call.
+    let plain = run_ctx(
+        A,
+        &crate::providers::testutil::ctx(false),
+        ANSWER_TOOL.as_bytes(),
+        &[],
+    );
+    let a = assemble(&chunks(&plain.output).0);
+    assert_eq!(a.tool_calls.len(), 1);
+    assert_eq!(a.finish_reason.as_deref(), Some("tool_calls"));
+}
+
+/// A client tool call next to the answer tool stays a tool call (index 0), and the finish
+/// is `tool_calls`.
+#[test]
+fn answer_tool_with_a_client_call() {
+    let extra = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_f\",\"name\":\"f\",\"input\":{}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{}\"}}\n\n";
+    let input = ANSWER_TOOL.replace(
+        "event: message_delta",
+        &format!("{extra}event: message_delta"),
+    );
+    let run = run_ctx(A, &answer_ctx(), input.as_bytes(), &[]);
+    let a = assemble(&chunks(&run.output).0);
+    assert_eq!(a.content, "{\"name\": \"Ada ✓\", \"age\": 36}");
+    assert_eq!(
+        a.tool_calls,
+        vec![("toolu_f".into(), "f".into(), "{}".into())]
+    );
+    assert_eq!(a.finish_reason.as_deref(), Some("tool_calls"));
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 fn convert(body: Value) -> Result<Value, GatewayError> {
     let raw = body.to_string();
     let req = ChatRequest::parse(raw.as_bytes()).unwrap();
-    let out = converse_body(
+    let (out, _) = converse_body(
         &provider(ProviderKind::Bedrock),
         &req,
         "anthropic.claude-3-haiku",
@@ -229,4 +229,53 @@ fn path_and_headers() {
             .path
             .ends_with("/m/converse")
     );
+}
+
+fn with_answer(extra: Value) -> (Value, bool) {
+    let mut b = json!({"model": "m", "messages": [{"role": "user", "content": "Who?"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "P",
+            "schema": {"type": "object", "properties": {"name": {"type": "string", "minLength": 1}}}}}});
+    b.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let raw = b.to_string();
+    let req = ChatRequest::parse(raw.as_bytes()).unwrap();
+    let (out, flag) = converse_body(
+        &provider(ProviderKind::Bedrock),
+        &req,
+        "anthropic.claude-3-haiku",
+    )
+    .unwrap();
+    (serde_json::from_slice(&out).unwrap(), flag)
+}
+
+/// Structured output: the answer tool carries the schema as given, and the model must call it.
+#[test]
+fn structured_output_answer_tool() {
+    let (out, flag) = with_answer(json!({}));
+    assert!(flag);
+    assert_eq!(
+        out["toolConfig"],
+        json!({"tools": [{"toolSpec": {"name": "json_answer",
+            "description": crate::providers::structured::ANSWER_TOOL_DESCRIPTION,
+            "inputSchema": {"json": {"type": "object", "properties": {"name": {"type": "string", "minLength": 1}}}}}}],
+            "toolChoice": {"tool": {"name": "json_answer"}}})
+    );
+    let (out, _) = with_answer(json!({"response_format": {"type": "json_object"}}));
+    assert_eq!(
+        out["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"],
+        json!({"type": "object"})
+    );
+    // Client tools stay, and the model must call one of the tools.
+    let tools = json!([{"type": "function", "function": {"name": "lookup"}}]);
+    let (out, _) = with_answer(json!({"tools": tools}));
+    assert_eq!(out["toolConfig"]["tools"][0]["toolSpec"]["name"], "lookup");
+    assert_eq!(
+        out["toolConfig"]["tools"][1]["toolSpec"]["name"],
+        "json_answer"
+    );
+    assert_eq!(out["toolConfig"]["toolChoice"], json!({"any": {}}));
+    // Plain requests carry no answer tool.
+    let (out, flag) = with_answer(json!({"response_format": {"type": "text"}}));
+    assert!(!flag && out.get("toolConfig").is_none());
 }

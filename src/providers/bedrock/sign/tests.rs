@@ -66,7 +66,8 @@ fn converse_stream_request_matches_botocore() {
     let req = crate::translate::request::ChatRequest::parse(body).unwrap();
     let converse =
         crate::providers::bedrock::request::converse_body(&p, &req, "anthropic.claude-3-haiku")
-            .unwrap();
+            .unwrap()
+            .0;
     assert_eq!(
         String::from_utf8(converse.clone()).unwrap(),
         r#"{"messages":[{"role":"user","content":[{"text":"Hello"}]}],"inferenceConfig":{"maxTokens":256}}"#

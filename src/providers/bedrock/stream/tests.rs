@@ -126,3 +126,72 @@ fn frame_ends(b: &[u8]) -> Vec<usize> {
     }
     out
 }
+
+/// One AWS event-stream frame: string headers, JSON payload, both CRCs.
+fn frame(event: &str, payload: &str) -> Vec<u8> {
+    let mut headers = Vec::new();
+    for (name, value) in [
+        (":event-type", event),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ] {
+        headers.push(name.len() as u8);
+        headers.extend_from_slice(name.as_bytes());
+        headers.push(7);
+        headers.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        headers.extend_from_slice(value.as_bytes());
+    }
+    let total = 12 + headers.len() + payload.len() + 4;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&(total as u32).to_be_bytes());
+    out.extend_from_slice(&(headers.len() as u32).to_be_bytes());
+    let prelude_crc = crc32fast::hash(&out);
+    out.extend_from_slice(&prelude_crc.to_be_bytes());
+    out.extend_from_slice(&headers);
+    out.extend_from_slice(payload.as_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// A ConverseStream answer through the answer tool, input in three fragments.
+fn answer_transcript() -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend(frame("messageStart", r#"{"role":"assistant"}"#));
+    b.extend(frame(
+        "contentBlockStart",
+        r#"{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"tooluse_a","name":"json_answer"}}}"#,
+    ));
+    for piece in [r#"{\"name\""#, r#": \"Ada ✓\""#, "}"] {
+        b.extend(frame(
+            "contentBlockDelta",
+            &format!(r#"{{"contentBlockIndex":0,"delta":{{"toolUse":{{"input":"{piece}"}}}}}}"#),
+        ));
+    }
+    b.extend(frame("contentBlockStop", r#"{"contentBlockIndex":0}"#));
+    b.extend(frame("messageStop", r#"{"stopReason":"tool_use"}"#));
+    b.extend(frame(
+        "metadata",
+        r#"{"usage":{"inputTokens":5,"outputTokens":6,"totalTokens":11},"metrics":{"latencyMs":10}}"#,
+    ));
+    b
+}
+
+/// Structured output by answer tool, split at every byte: the input fragments are content,
+/// no tool call, finish `stop`.
+#[test]
+fn answer_tool_stream_is_content() {
+    let input = answer_transcript();
+    let ctx = crate::providers::testutil::answer_ctx();
+    let whole =
+        crate::providers::testutil::assert_split_invariant_ctx(ProviderKind::Bedrock, &ctx, &input);
+    assert_eq!(whole.error, None);
+    let (c, done) = chunks(&whole.output);
+    assert!(done);
+    let a = assemble(&c);
+    assert_eq!(a.content, "{\"name\": \"Ada ✓\"}");
+    assert!(a.tool_calls.is_empty());
+    assert_eq!(a.finish_reason.as_deref(), Some("stop"));
+    let plain = run(ProviderKind::Bedrock, false, &input, &[]);
+    assert_eq!(assemble(&chunks(&plain.output).0).tool_calls.len(), 1);
+}

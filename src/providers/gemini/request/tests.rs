@@ -252,3 +252,39 @@ fn response_format() {
             .unwrap();
     assert!(v.get("generationConfig").is_none());
 }
+
+/// A recursive or dangling `$ref` in a response schema is refused with its JSON path:
+/// responseSchema inlines references, so it has no finite form.
+#[test]
+fn response_schema_refs_refused_by_path() {
+    let msgs = json!([{"role": "user", "content": "x"}]);
+    let with = |schema: serde_json::Value| {
+        build(
+            json!({"model": "g", "messages": msgs, "response_format": {"type": "json_schema",
+            "json_schema": {"name": "s", "schema": schema}}}),
+        )
+    };
+    let e = with(json!({"type": "object", "properties": {"child": {"$ref": "#"}}})).unwrap_err();
+    assert_eq!(e.status, 400);
+    assert_eq!(
+        e.param.as_deref(),
+        Some("response_format.json_schema.schema.properties.child.$ref")
+    );
+    assert!(e.message.contains("recursive"), "{}", e.message);
+    let e = with(json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/Missing"}}}))
+        .unwrap_err();
+    assert_eq!(
+        e.param.as_deref(),
+        Some("response_format.json_schema.schema.properties.x.$ref")
+    );
+    // Shared, non-recursive definitions are inlined as before.
+    let (_, v) = with(
+        json!({"$defs": {"P": {"type": "object", "properties": {"n": {"type": "string"}}}},
+        "type": "object", "properties": {"a": {"$ref": "#/$defs/P"}}}),
+    )
+    .unwrap();
+    assert_eq!(
+        v["generationConfig"]["responseSchema"]["properties"]["a"]["properties"]["n"]["type"],
+        "STRING"
+    );
+}
