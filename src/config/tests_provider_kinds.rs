@@ -173,3 +173,28 @@ fn unknown_or_missing_kind() {
         "{e}"
     );
 }
+
+/// `prompt_cache` is `auto` or `off` on Anthropic and Bedrock, and foreign to other kinds.
+#[test]
+fn prompt_cache_setting() {
+    let ok = |yaml: &str| {
+        Config::from_yaml(&format!("providers:\n{yaml}\n{KEYS}"), &|_| None)
+            .unwrap()
+            .providers[0]
+            .prompt_cache_auto
+    };
+    assert!(ok("  - {name: a, kind: anthropic, prompt_cache: auto}"));
+    assert!(!ok("  - {name: a, kind: anthropic, prompt_cache: \"off\"}"));
+    assert!(!ok("  - {name: a, kind: anthropic}"));
+    assert!(ok(
+        "  - {name: b, kind: bedrock, region: us-east-1, aws_access_key_id: AKID, aws_secret_access_key: s, prompt_cache: auto}"
+    ));
+    assert_eq!(
+        err("  - {name: a, kind: anthropic, prompt_cache: always}"),
+        "providers[0].prompt_cache: \"always\" must be auto or off"
+    );
+    assert!(
+        err("  - {name: o, kind: openai, prompt_cache: auto}")
+            .starts_with("providers[0].prompt_cache: unknown field `prompt_cache` for kind openai")
+    );
+}

@@ -14,6 +14,9 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+pub mod cache;
+#[cfg(test)]
+mod cache_tests;
 pub mod cohere;
 pub(crate) mod completion;
 pub(crate) mod content;

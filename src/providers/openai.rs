@@ -135,22 +135,43 @@ fn without_gateway_members(
 }
 
 /// The body without the signed thinking blocks assistant turns carry back
-/// (`reasoning_details`, `thinking_blocks`): OpenRouter takes them, OpenAI and most compatible
-/// servers reject unknown message fields. `None` when there are none (the common case costs one
+/// (`reasoning_details`, `thinking_blocks`) and without prompt-cache breakpoints
+/// (`cache_control` on messages, content parts and tools): OpenRouter takes them, OpenAI and
+/// most compatible servers reject unknown fields (OpenAI caches prefixes by itself). `None` when there are none (the common case costs one
 /// scan).
 fn without_thoughts(body: &[u8]) -> Result<Option<Vec<u8>>, GatewayError> {
     let has = |key: &[u8]| memchr::memmem::find(body, key).is_some();
-    if !has(b"\"reasoning_details\"") && !has(b"\"thinking_blocks\"") {
+    if !has(b"\"reasoning_details\"") && !has(b"\"thinking_blocks\"") && !has(b"\"cache_control\"")
+    {
         return Ok(None);
     }
     let mut v: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| GatewayError::internal())?;
-    let Some(messages) = v.get_mut("messages").and_then(|m| m.as_array_mut()) else {
-        return Ok(None);
+    let remove = |o: &mut serde_json::Map<String, serde_json::Value>| {
+        o.remove("reasoning_details");
+        o.remove("thinking_blocks");
+        o.remove("cache_control");
     };
-    for m in messages.iter_mut().filter_map(|m| m.as_object_mut()) {
-        m.remove("reasoning_details");
-        m.remove("thinking_blocks");
+    for key in ["messages", "tools"] {
+        for item in v
+            .get_mut(key)
+            .and_then(|m| m.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            let Some(o) = item.as_object_mut() else {
+                continue;
+            };
+            remove(o);
+            let parts = o.get_mut("content").and_then(|c| c.as_array_mut());
+            for p in parts
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_object_mut())
+            {
+                p.remove("cache_control");
+            }
+        }
     }
     serde_json::to_vec(&v)
         .map(Some)

@@ -176,6 +176,9 @@ pub struct ProviderSettings {
     pub params: ParamPolicy,
     /// `prices:`: what every model of this provider costs, instead of the catalog's prices.
     pub prices: Option<Prices>,
+    /// `prompt_cache: auto` (Anthropic, Bedrock): the gateway sets cache breakpoints when the
+    /// client set none.
+    pub prompt_cache_auto: bool,
 }
 
 impl ProviderSettings {

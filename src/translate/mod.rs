@@ -3,6 +3,7 @@
 //! Everything specific to one provider lives in `providers/<name>`.
 
 pub mod borrow;
+pub mod cache;
 pub mod embeddings;
 pub mod events;
 pub mod reasoning;

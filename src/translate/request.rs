@@ -6,6 +6,7 @@
 //! the raw body). Typed views ([`Message`], [`Tool`], [`ToolChoice`], [`Stop`]) are decoded on
 //! demand with errors that name the offending parameter.
 
+use super::cache::CacheControl;
 use super::reasoning::{self, Thought, ThoughtWire};
 use super::routing_params;
 use crate::error::GatewayError;
@@ -421,9 +422,22 @@ pub struct Message<'a> {
     /// The same in LiteLLM's spelling (`thinking_blocks`).
     #[serde(borrow, default)]
     thinking_blocks: Option<Vec<ThoughtWire<'a>>>,
+    /// A prompt-cache breakpoint after this message.
+    #[serde(borrow, default)]
+    pub cache_control: Option<CacheControl<'a>>,
 }
 
 impl<'a> Message<'a> {
+    /// The cache breakpoint this message asks for: its own, else the last one of its parts.
+    pub fn cache_mark(&self) -> Option<&CacheControl<'a>> {
+        self.cache_control.as_ref().or_else(|| match &self.content {
+            Some(Content::Parts(parts)) => {
+                parts.iter().rev().find_map(|p| p.cache_control.as_ref())
+            }
+            _ => None,
+        })
+    }
+
     /// The signed thinking blocks this (assistant) turn carries back, in order.
     pub fn thoughts(&self) -> Vec<Thought<'a>> {
         self.reasoning_details
@@ -482,6 +496,8 @@ pub struct ContentPart<'a> {
     pub image_url: Option<ImageUrl<'a>>,
     #[serde(borrow, default)]
     pub refusal: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub cache_control: Option<CacheControl<'a>>,
 }
 
 /// `image_url` of an image part.
@@ -516,6 +532,9 @@ pub struct Tool<'a> {
     pub kind: Cow<'a, str>,
     #[serde(borrow, default)]
     pub function: Option<FunctionDef<'a>>,
+    /// A prompt-cache breakpoint after this tool (LiteLLM's spelling).
+    #[serde(borrow, default)]
+    pub cache_control: Option<CacheControl<'a>>,
 }
 
 /// A function tool definition; `parameters` stays raw JSON Schema.

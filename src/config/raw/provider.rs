@@ -130,6 +130,9 @@ provider_structs! {
     AnthropicEntry => RawAnthropic {
         /// The `anthropic-version` header.
         anthropic_version: Option<String>,
+        /// `auto`: the gateway sets prompt-cache breakpoints (tools, system, last user turn)
+        /// when the client set none; `off` (default).
+        prompt_cache: Option<String>,
     }
     /// `kind: bedrock`'s own fields.
     BedrockEntry => RawBedrock {
@@ -139,6 +142,8 @@ provider_structs! {
         aws_access_key_id: Option<String>,
         aws_secret_access_key: Option<String>,
         aws_session_token: Option<String>,
+        /// `auto` or `off` (default), as for `anthropic`: `cachePoint`s instead.
+        prompt_cache: Option<String>,
     }
     /// `kind: azure`'s own fields.
     AzureEntry => RawAzure {

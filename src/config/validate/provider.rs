@@ -116,7 +116,20 @@ pub(super) fn provider(
         api_version: own.api_version,
         params,
         prices,
+        prompt_cache_auto: own.prompt_cache_auto,
     })
+}
+
+/// `prompt_cache`: `auto` or `off`.
+fn prompt_cache(at: &str, raw: Option<&str>) -> VResult<bool> {
+    match raw {
+        None | Some("off") => Ok(false),
+        Some("auto") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            format!("{at}.prompt_cache"),
+            format!("\"{other}\" must be auto or off"),
+        )),
+    }
 }
 
 /// What a provider's kind decides: the wire protocol, the preset, and the settings only some
@@ -128,6 +141,7 @@ struct KindSettings {
     aws: Option<AwsCredentials>,
     api_version: String,
     anthropic_version: String,
+    prompt_cache_auto: bool,
 }
 
 fn kind_settings(at: &str, kind: RawKind, env: Lookup<'_>) -> VResult<KindSettings> {
@@ -138,11 +152,13 @@ fn kind_settings(at: &str, kind: RawKind, env: Lookup<'_>) -> VResult<KindSettin
         aws: None,
         api_version: "2024-10-21".to_string(),
         anthropic_version: "2023-06-01".to_string(),
+        prompt_cache_auto: false,
     };
     match kind {
         RawKind::OpenAi { preset } => own.preset = preset,
         RawKind::Anthropic(a) => {
             own.kind = ProviderKind::Anthropic;
+            own.prompt_cache_auto = prompt_cache(at, a.prompt_cache.as_deref())?;
             if let Some(v) = a.anthropic_version {
                 own.anthropic_version = v;
             }
@@ -150,6 +166,7 @@ fn kind_settings(at: &str, kind: RawKind, env: Lookup<'_>) -> VResult<KindSettin
         RawKind::Gemini => own.kind = ProviderKind::Gemini,
         RawKind::Bedrock(b) => {
             own.kind = ProviderKind::Bedrock;
+            own.prompt_cache_auto = prompt_cache(at, b.prompt_cache.as_deref())?;
             own.region = region(at, b.region.clone(), env)?;
             own.aws = Some(aws_credentials(at, &b, env)?);
         }

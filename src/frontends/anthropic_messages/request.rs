@@ -297,7 +297,10 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
     out.insert("model".into(), Value::String(req.model().to_string()));
     let mut messages: Vec<Value> = Vec::new();
     if let Some(system) = system_text(req.system)? {
-        messages.push(json!({"role": "system", "content": system}));
+        messages.push(with_mark(
+            json!({"role": "system", "content": system}),
+            raw_mark(req.system),
+        ));
     }
     let raw = req.messages.map(RawValue::get).unwrap_or("[]");
     let input: Vec<InMessage> = decode(raw, "messages")?;
@@ -308,8 +311,12 @@ pub fn to_openai(req: &MessagesRequest<'_>) -> Result<Vec<u8>, GatewayError> {
             "assistant" => assistant_turn(m.content, &path, &mut messages)?,
             // A mid-conversation system message stays a system message at its position.
             "system" => {
+                let mark = match &m.content {
+                    InContent::Blocks(b) => last_mark(b),
+                    InContent::Text(_) => None,
+                };
                 if let Some(text) = content_text(m.content, &path)? {
-                    messages.push(json!({"role": "system", "content": text}));
+                    messages.push(with_mark(json!({"role": "system", "content": text}), mark));
                 }
             }
             _ => {
@@ -449,6 +456,8 @@ fn user_turn(content: InContent, path: &str, out: &mut Vec<Value>) -> Result<(),
     let mut parts: Vec<Value> = Vec::new();
     for (j, b) in blocks.into_iter().enumerate() {
         let bpath = format!("{path}.content.{j}");
+        let mark = b.get("cache_control").cloned();
+        let (n_parts, n_out) = (parts.len(), out.len());
         match block(b, &bpath)? {
             Block::Text { text } => parts.push(json!({"type": "text", "text": text})),
             Block::Image { source } => parts.push(image_part(source, &bpath)?),
@@ -475,15 +484,59 @@ fn user_turn(content: InContent, path: &str, out: &mut Vec<Value>) -> Result<(),
             }
             Block::Thinking { .. } | Block::RedactedThinking { .. } => {}
         }
+        // A cache breakpoint stays on what the block became: its part, or its tool message.
+        if let Some(mark) = mark {
+            let made = if parts.len() > n_parts {
+                parts.last_mut()
+            } else if out.len() > n_out {
+                out.last_mut()
+            } else {
+                None
+            };
+            if let Some(Value::Object(o)) = made {
+                o.insert("cache_control".into(), mark);
+            }
+        }
     }
     if !parts.is_empty() {
-        let content = match parts.as_slice() {
-            [one] if one.get("type").and_then(Value::as_str) == Some("text") => one["text"].clone(),
-            _ => Value::Array(parts),
-        };
-        out.push(json!({"role": "user", "content": content}));
+        let mut message = Map::new();
+        message.insert("role".into(), "user".into());
+        match parts.as_mut_slice() {
+            [one] if one.get("type").and_then(Value::as_str) == Some("text") => {
+                if let Some(mark) = one.get_mut("cache_control").map(Value::take) {
+                    message.insert("cache_control".into(), mark);
+                }
+                message.insert("content".into(), one["text"].take());
+            }
+            _ => {
+                message.insert("content".into(), Value::Array(parts));
+            }
+        }
+        out.push(Value::Object(message));
     }
     Ok(())
+}
+
+/// `message` with `cache_control: mark` when there is one.
+fn with_mark(mut message: Value, mark: Option<Value>) -> Value {
+    if let (Value::Object(o), Some(mark)) = (&mut message, mark) {
+        o.insert("cache_control".into(), mark);
+    }
+    message
+}
+
+/// The last `cache_control` of a raw block list (`system`).
+fn raw_mark(raw: Option<&RawValue>) -> Option<Value> {
+    let blocks: Vec<Value> = serde_json::from_str(raw?.get()).ok()?;
+    last_mark(&blocks)
+}
+
+/// The last `cache_control` among `blocks` (a breakpoint on a whole message).
+fn last_mark(blocks: &[Value]) -> Option<Value> {
+    blocks
+        .iter()
+        .rev()
+        .find_map(|b| b.get("cache_control").cloned())
 }
 
 fn assistant_turn(
@@ -498,6 +551,7 @@ fn assistant_turn(
         }
         InContent::Blocks(b) => b,
     };
+    let mark = last_mark(&blocks);
     let mut text = String::new();
     let mut calls: Vec<Value> = Vec::new();
     let mut thoughts: Vec<Value> = Vec::new();
@@ -552,6 +606,9 @@ fn assistant_turn(
     }
     if !thoughts.is_empty() {
         m.insert("reasoning_details".into(), Value::Array(thoughts));
+    }
+    if let Some(mark) = mark {
+        m.insert("cache_control".into(), mark);
     }
     out.push(Value::Object(m));
     Ok(())

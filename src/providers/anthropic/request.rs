@@ -9,6 +9,7 @@ use super::thinking;
 use crate::error::GatewayError;
 use crate::providers::ModelFacts;
 use crate::providers::UpstreamRequest;
+use crate::providers::cache::{Marks, Spot};
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
@@ -138,7 +139,8 @@ pub fn build_request(
     super::super::params::check(provider, req, UNSUPPORTED, "Anthropic Messages API")?;
     let structured = structured::plan(req, facts.has(structured::NATIVE_CAPABILITY))?;
     let messages = req.messages()?;
-    let (system, mut turns) = convert_messages(&messages)?;
+    let mut marks = Marks::default();
+    let (system, mut turns) = convert_messages(&messages, &mut marks)?;
     if turns.is_empty() {
         return Err(GatewayError::bad_param(
             "messages",
@@ -158,10 +160,18 @@ pub fn build_request(
                 }],
             },
         );
+        marks.shift_turns(1);
     }
     trim_final_assistant(&mut turns);
     let tools = req.tools()?;
     let mut out_tools = convert_tools(&tools)?;
+    for (i, cc) in tools
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((i, t.cache_control.as_ref()?)))
+    {
+        marks.push(Spot::Tool(i), cc);
+    }
     let client_choice = req.tool_choice()?;
     let answer = match &structured {
         Structured::Tool(_) => {
@@ -231,6 +241,9 @@ pub fn build_request(
         },
     );
     let thinking_on = reasoning.thinking.is_some();
+    if marks.is_empty() && provider.prompt_cache_auto {
+        marks = Marks::auto(out_tools.len(), system.len(), last_user_block(&turns));
+    }
     let body = MessagesRequest {
         model,
         max_tokens: reasoning.max_tokens,
@@ -251,7 +264,10 @@ pub fn build_request(
         thinking: reasoning.thinking,
         output_config,
     };
-    let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
+    let mut bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
+    if !marks.is_empty() {
+        bytes = marks.apply_anthropic(&bytes)?;
+    }
     let mut up = UpstreamRequest::new(
         format!("{}/v1/messages", provider.endpoint.path_prefix),
         Bytes::from(bytes),
@@ -287,10 +303,14 @@ const UNSUPPORTED: &[&str] = &[
 
 type Converted<'a> = (Vec<Block<'a>>, Vec<Turn<'a>>);
 
-fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, GatewayError> {
+fn convert_messages<'a>(
+    messages: &'a [Message<'a>],
+    marks: &mut Marks,
+) -> Result<Converted<'a>, GatewayError> {
     let mut system = Vec::new();
     let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
+        let mut spot = None;
         match m.role {
             // Leading system messages form `system`; later ones stay in place (see
             // `content::system_reminder`).
@@ -298,14 +318,17 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                 let pieces = texts(m.content.as_ref(), i)?;
                 if turns.is_empty() {
                     system.extend(pieces.into_iter().map(|text| Block::Text { text }));
+                    spot = system.len().checked_sub(1).map(Spot::System);
                 } else if let Some(r) = content::system_reminder(&pieces) {
                     let text = Cow::Owned(r);
                     push_turn(&mut turns, "user", vec![Block::Text { text }]);
+                    spot = last_block(&turns);
                 }
             }
             Role::User => {
                 let blocks = user_blocks(m.content.as_ref(), i)?;
                 push_turn(&mut turns, "user", blocks);
+                spot = last_block(&turns);
             }
             Role::Assistant => {
                 let mut blocks: Vec<Block<'a>> = thinking::blocks(m.thoughts())
@@ -326,6 +349,7 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                     });
                 }
                 push_turn(&mut turns, "assistant", blocks);
+                spot = last_block(&turns);
             }
             Role::Tool => {
                 let id = convert::tool_call_id(m, i)?;
@@ -337,7 +361,11 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                     tool_use_id: tool_id(id, || format!("messages[{i}].tool_call_id"))?,
                     content,
                 };
-                push_tool_result(&mut turns, block);
+                let at = push_tool_result(&mut turns, block);
+                spot = Some(Spot::Message {
+                    turn: turns.len() - 1,
+                    block: at,
+                });
             }
             Role::Function => {
                 return Err(GatewayError::bad_param(
@@ -346,8 +374,25 @@ fn convert_messages<'a>(messages: &'a [Message<'a>]) -> Result<Converted<'a>, Ga
                 ));
             }
         }
+        if let (Some(spot), Some(cc)) = (spot, m.cache_mark()) {
+            marks.push(spot, cc);
+        }
     }
     Ok((system, turns))
+}
+
+/// The last block of the last turn.
+fn last_block(turns: &[Turn<'_>]) -> Option<Spot> {
+    let turn = turns.len().checked_sub(1)?;
+    let block = turns[turn].content.len().checked_sub(1)?;
+    Some(Spot::Message { turn, block })
+}
+
+/// The last block of the last user turn (the `prompt_cache: auto` breakpoint).
+fn last_user_block(turns: &[Turn<'_>]) -> Option<(usize, usize)> {
+    let turn = turns.iter().rposition(|t| t.role == "user")?;
+    let block = turns[turn].content.len().checked_sub(1)?;
+    Some((turn, block))
 }
 
 /// True when the last assistant turn that calls a tool opens with a thinking block (or no turn
@@ -377,7 +422,8 @@ fn push_turn<'a>(turns: &mut Vec<Turn<'a>>, role: &'static str, blocks: Vec<Bloc
 }
 
 /// Tool results go into the user turn after the assistant's calls, ahead of any user text.
-fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
+/// Returns the block's index in that turn.
+fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) -> usize {
     match turns.last_mut() {
         Some(last) if last.role == "user" => {
             let at = last
@@ -386,11 +432,15 @@ fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
                 .position(|b| !matches!(b, Block::ToolResult { .. }))
                 .unwrap_or(last.content.len());
             last.content.insert(at, block);
+            at
         }
-        _ => turns.push(Turn {
-            role: "user",
-            content: vec![block],
-        }),
+        _ => {
+            turns.push(Turn {
+                role: "user",
+                content: vec![block],
+            });
+            0
+        }
     }
 }
 

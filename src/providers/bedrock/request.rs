@@ -12,6 +12,7 @@ use super::{EVENT_STREAM, model_path, signed_request};
 use crate::error::GatewayError;
 use crate::providers::UpstreamRequest;
 use crate::providers::anthropic::thinking;
+use crate::providers::cache::{Marks, Spot};
 use crate::providers::content::{self, texts};
 use crate::providers::convert::{self, arguments_object};
 use crate::providers::settings::ProviderSettings;
@@ -193,7 +194,8 @@ pub(super) fn converse_body(
     }
     let choice = req.tool_choice()?;
     let tools_active = !tools.is_empty() && !matches!(choice, Some(ToolChoice::None));
-    let (system, mut turns) = convert_messages(&messages, tools_active)?;
+    let mut marks = Marks::default();
+    let (system, mut turns) = convert_messages(&messages, tools_active, &mut marks)?;
     if turns.is_empty() {
         return Err(GatewayError::bad_param(
             "messages",
@@ -211,6 +213,7 @@ pub(super) fn converse_body(
                 content: vec![Block::Text(Cow::Borrowed(LEADING_USER_TEXT))],
             },
         );
+        marks.shift_turns(1);
     }
     trim_final_assistant(&mut turns);
     let mut tool_config = if tools_active {
@@ -244,6 +247,17 @@ pub(super) fn converse_body(
         },
     );
     let thinking_on = reasoning.thinking.is_some();
+    if tools_active {
+        for (i, t) in tools.iter().enumerate() {
+            if let Some(cc) = &t.cache_control {
+                marks.push(Spot::Tool(i), cc);
+            }
+        }
+    }
+    if marks.is_empty() && provider.prompt_cache_auto {
+        let tools = tool_config.as_ref().map_or(0, |c| c.tools.len());
+        marks = Marks::auto(tools, system.len(), last_user_block(&turns));
+    }
     let body = ConverseRequest {
         messages: turns,
         system,
@@ -264,7 +278,10 @@ pub(super) fn converse_body(
             .thinking
             .map(|t| serde_json::json!({ "thinking": t })),
     };
-    let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
+    let mut bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
+    if !marks.is_empty() {
+        bytes = marks.apply_bedrock(&bytes)?;
+    }
     Ok((bytes, tool_answer))
 }
 
@@ -336,10 +353,12 @@ fn history_signed(turns: &[Turn<'_>]) -> bool {
 fn convert_messages<'a>(
     messages: &'a [Message<'a>],
     tools_active: bool,
+    marks: &mut Marks,
 ) -> Result<Converted<'a>, GatewayError> {
     let mut system = Vec::new();
     let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
+        let mut spot = None;
         match m.role {
             // Leading system messages form `system`; later ones stay in place (see
             // `content::system_reminder`).
@@ -347,13 +366,16 @@ fn convert_messages<'a>(
                 let pieces = texts(m.content.as_ref(), i)?;
                 if turns.is_empty() {
                     system.extend(pieces.into_iter().map(Block::Text));
+                    spot = system.len().checked_sub(1).map(Spot::System);
                 } else if let Some(r) = content::system_reminder(&pieces) {
                     push_turn(&mut turns, "user", vec![Block::Text(Cow::Owned(r))]);
+                    spot = last_block(&turns);
                 }
             }
             Role::User => {
                 let blocks = user_blocks(m.content.as_ref(), i)?;
                 push_turn(&mut turns, "user", blocks);
+                spot = last_block(&turns);
             }
             Role::Assistant => {
                 let mut blocks: Vec<Block<'a>> = reasoning_blocks(m);
@@ -376,6 +398,7 @@ fn convert_messages<'a>(
                     });
                 }
                 push_turn(&mut turns, "assistant", blocks);
+                spot = last_block(&turns);
             }
             Role::Tool => {
                 let id = tool_id(convert::tool_call_id(m, i)?, || {
@@ -391,7 +414,11 @@ fn convert_messages<'a>(
                 } else {
                     Block::Text(Cow::Owned(format!("[tool result {id}: {text}]")))
                 };
-                push_tool_result(&mut turns, block);
+                let at = push_tool_result(&mut turns, block);
+                spot = Some(Spot::Message {
+                    turn: turns.len() - 1,
+                    block: at,
+                });
             }
             Role::Function => {
                 return Err(GatewayError::bad_param(
@@ -400,8 +427,25 @@ fn convert_messages<'a>(
                 ));
             }
         }
+        if let (Some(spot), Some(cc)) = (spot, m.cache_mark()) {
+            marks.push(spot, cc);
+        }
     }
     Ok((system, turns))
+}
+
+/// The last block of the last turn.
+fn last_block(turns: &[Turn<'_>]) -> Option<Spot> {
+    let turn = turns.len().checked_sub(1)?;
+    let block = turns[turn].content.len().checked_sub(1)?;
+    Some(Spot::Message { turn, block })
+}
+
+/// The last block of the last user turn (the `prompt_cache: auto` breakpoint).
+fn last_user_block(turns: &[Turn<'_>]) -> Option<(usize, usize)> {
+    let turn = turns.iter().rposition(|t| t.role == "user")?;
+    let block = turns[turn].content.len().checked_sub(1)?;
+    Some((turn, block))
 }
 
 /// A tool result that is a JSON object goes as `{json}`, anything else as `{text}`.
@@ -430,7 +474,8 @@ fn push_turn<'a>(turns: &mut Vec<Turn<'a>>, role: &'static str, blocks: Vec<Bloc
 }
 
 /// Tool results go into the user turn after the assistant's calls, ahead of any user text.
-fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
+/// Returns the block's index in that turn.
+fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) -> usize {
     match turns.last_mut() {
         Some(last) if last.role == "user" => {
             let at = last
@@ -439,11 +484,15 @@ fn push_tool_result<'a>(turns: &mut Vec<Turn<'a>>, block: Block<'a>) {
                 .position(|b| !matches!(b, Block::ToolResult { .. }))
                 .unwrap_or(last.content.len());
             last.content.insert(at, block);
+            at
         }
-        _ => turns.push(Turn {
-            role: "user",
-            content: vec![block],
-        }),
+        _ => {
+            turns.push(Turn {
+                role: "user",
+                content: vec![block],
+            });
+            0
+        }
     }
 }
 

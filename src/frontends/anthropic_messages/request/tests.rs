@@ -53,7 +53,7 @@ fn tool_round_trip_with_image() {
     assert!(v.get("max_tokens").is_none());
     assert_eq!(
         v["messages"][0],
-        json!({"role": "system", "content": "You are terse.\n\nBe kind."})
+        json!({"role": "system", "content": "You are terse.\n\nBe kind.", "cache_control": {"type": "ephemeral"}})
     );
     assert_eq!(
         v["messages"][1]["content"],

@@ -21,6 +21,8 @@ struct InTool {
     description: Option<String>,
     #[serde(default)]
     input_schema: Option<Value>,
+    #[serde(default)]
+    cache_control: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -63,7 +65,11 @@ pub(super) fn tools(
             f.insert("description".into(), Value::String(d));
         }
         f.insert("parameters".into(), params);
-        defs.push(json!({"type": "function", "function": f}));
+        let mut def = json!({"type": "function", "function": f});
+        if let (Some(cc), Value::Object(o)) = (t.cache_control, &mut def) {
+            o.insert("cache_control".into(), cc);
+        }
+        defs.push(def);
     }
     let has_tools = !defs.is_empty();
     if has_tools {
