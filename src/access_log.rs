@@ -75,6 +75,9 @@ pub struct Record<'a> {
     /// Every target tried, in order, as `provider/model:outcome` (also skips).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub tried: &'a [String],
+    /// Parameters the serving target dropped or approximated.
+    #[serde(skip_serializing_if = "<[&str]>::is_empty")]
+    pub lossy: &'a [&'static str],
 }
 
 /// Handle used by the request path.
@@ -218,6 +221,7 @@ mod tests {
             client: None,
             team: None,
             tried: &[],
+            lossy: &[],
         }
     }
 

@@ -70,6 +70,8 @@ pub struct RequestSummary<'a> {
     pub error: Option<ErrorKind>,
     /// Every target tried or skipped, as `provider/model:outcome`.
     pub tried: &'a [String],
+    /// Parameters the serving target dropped or approximated.
+    pub lossy: &'a [&'static str],
 }
 
 impl RequestSummary<'_> {

@@ -41,6 +41,7 @@ fn summary() -> RequestSummary<'static> {
         overhead: std::time::Duration::from_micros(300),
         error: None,
         tried: TRIED,
+        lossy: &[],
     }
 }
 

@@ -60,6 +60,9 @@ pub struct UpstreamRequest {
     /// The request asks for structured output through the answer tool
     /// ([`structured::ANSWER_TOOL`]): the decoders turn that tool's call into content.
     pub tool_answer: bool,
+    /// Parameters the request used that this target drops or approximates (reported in
+    /// `x-switchyard-lossy` and the access log).
+    pub lossy: Vec<&'static str>,
 }
 
 impl UpstreamRequest {
@@ -70,6 +73,7 @@ impl UpstreamRequest {
             body,
             headers: Vec::new(),
             tool_answer: false,
+            lossy: Vec::new(),
         }
     }
 }

@@ -56,13 +56,15 @@ fn used(req: &ChatRequest<'_>, param: &str) -> bool {
 
 /// Applies `provider`'s policy to the parameters its kind cannot honour (`unsupported`,
 /// names from [`KNOWN`]). `Ok` means every such parameter is absent or is to be dropped:
-/// the translator simply does not send it. `api` names the provider's API in the message.
+/// the translator simply does not send it; `Ok` lists the dropped ones the request used (the
+/// response reports them as lossy). `api` names the provider's API in the message.
 pub fn check(
     provider: &ProviderSettings,
     req: &ChatRequest<'_>,
-    unsupported: &[&str],
+    unsupported: &[&'static str],
     api: &str,
-) -> Result<(), GatewayError> {
+) -> Result<Vec<&'static str>, GatewayError> {
+    let mut dropped = Vec::new();
     for param in unsupported {
         if !used(req, param) {
             continue;
@@ -77,8 +79,9 @@ pub fn check(
                 ),
             ));
         }
+        dropped.push(*param);
     }
-    Ok(())
+    Ok(dropped)
 }
 
 #[cfg(test)]
@@ -101,7 +104,11 @@ mod tests {
         assert_eq!((e.status, e.param.as_deref()), (400, Some("n")));
         assert!(e.message.contains("'n'"));
         let seed = r#"{"model":"m","messages":[{"role":"user","content":"x"}],"seed":7,"n":1}"#;
-        assert!(check(&p, &req(seed), all, "Test API").is_ok());
+        // Dropped parameters the request used are listed (the response reports them).
+        assert_eq!(
+            check(&p, &req(seed), all, "Test API").unwrap(),
+            vec!["seed"]
+        );
         // Only the listed parameters are checked.
         assert!(check(&p, &req(n2), &["seed"], "Test API").is_ok());
         p.params = ParamPolicy {

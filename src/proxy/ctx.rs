@@ -84,6 +84,8 @@ pub struct RequestCtx {
     pub usage: Usage,
     /// A provider's answer was committed to the client (so the request is priced).
     pub served: bool,
+    /// Parameters the serving target dropped or approximated (`x-switchyard-lossy`).
+    pub lossy: Vec<&'static str>,
     /// Cost in micro-dollars, once known (set before the headers of a non-streaming answer).
     pub cost_micros: Option<u64>,
     /// When the first response body byte was written to the client.
@@ -123,6 +125,7 @@ impl RequestCtx {
             error: None,
             usage: Usage::default(),
             served: false,
+            lossy: Vec::new(),
             cost_micros: None,
             first_byte: None,
             upstream_time: Duration::ZERO,

@@ -86,6 +86,7 @@ pub async fn run(
             Outcome::Failed(f) => f,
             committed => {
                 attempts.record(ctx, ticket, None, ttfb);
+                ctx.lossy.clone_from(&request.lossy);
                 return commit(state, snapshot, session, ctx, &candidate, committed).await;
             }
         };

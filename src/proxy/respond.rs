@@ -4,7 +4,9 @@
 //! Every response carries `x-request-id`; routed ones add `x-switchyard-provider`,
 //! `x-switchyard-attempts`, `x-switchyard-route` and `x-switchyard-model`; a non-streaming
 //! answer whose cost is known adds `x-switchyard-cost-usd` (a stream's headers go out before
-//! its usage is known, so streams have its cost only in the access log and metrics).
+//! its usage is known, so streams have its cost only in the access log and metrics); an answer
+//! from a target that dropped or approximated parameters the request used names them in
+//! `x-switchyard-lossy`.
 
 use super::ctx::RequestCtx;
 use crate::error::GatewayError;
@@ -46,6 +48,9 @@ pub fn header(
     }
     if let Some(c) = ctx.cost_micros {
         h.insert_header("x-switchyard-cost-usd", crate::catalog::cost::usd_string(c))?;
+    }
+    if !ctx.lossy.is_empty() {
+        h.insert_header("x-switchyard-lossy", ctx.lossy.join(","))?;
     }
     Ok(h)
 }

@@ -241,6 +241,15 @@ impl<'a> ChatRequest<'a> {
         self.reasoning.is_some()
     }
 
+    /// The reasoning parameter the client used, to name it when it is dropped.
+    pub fn reasoning_param(&self) -> &'static str {
+        if self.reasoning.is_some() {
+            "reasoning"
+        } else {
+            "reasoning_effort"
+        }
+    }
+
     /// True when the client sent `reasoning_effort`.
     pub fn has_reasoning_effort(&self) -> bool {
         self.reasoning_effort.is_some()

@@ -383,3 +383,31 @@ fn reasoning_signature_round_trip() {
     assert_eq!(sigs.len(), 1, "{}", s.body);
     assert_eq!(sigs[0]["signature"], detail["signature"]);
 }
+
+/// A parameter the target drops or approximates is named in `x-switchyard-lossy` and in the
+/// access log; a request that loses nothing has no such header.
+#[test]
+fn lossy_parameters_are_reported() {
+    let emu = Emulator::start();
+    let gw = Gateway::with_routes(&emu, "");
+    let r = gw.chat(
+        &json!({"model": "claude", "messages": user("hi"), "seed": 7,
+        "temperature": 1.5, "presence_penalty": 0.5}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.header("x-switchyard-lossy"),
+        Some("seed,presence_penalty,temperature")
+    );
+    let clean = gw.chat(&json!({"model": "claude", "messages": user("hi"), "temperature": 0.5}));
+    assert_eq!(clean.header("x-switchyard-lossy"), None);
+    // The OpenAI kind takes everything as sent.
+    let openai = gw.chat(&json!({"model": "gpt", "messages": user("hi"), "seed": 7}));
+    assert_eq!(openai.header("x-switchyard-lossy"), None);
+    let lines = gw.access_log(3);
+    let lossy: Vec<&Value> = lines.iter().filter_map(|l| l.get("lossy")).collect();
+    assert_eq!(
+        lossy,
+        vec![&json!(["seed", "presence_penalty", "temperature"])]
+    );
+}

@@ -136,7 +136,8 @@ pub fn build_request(
     model: &str,
     facts: ModelFacts<'_>,
 ) -> Result<UpstreamRequest, GatewayError> {
-    super::super::params::check(provider, req, UNSUPPORTED, "Anthropic Messages API")?;
+    let mut lossy =
+        super::super::params::check(provider, req, UNSUPPORTED, "Anthropic Messages API")?;
     let structured = structured::plan(req, facts.has(structured::NATIVE_CAPABILITY))?;
     let messages = req.messages()?;
     let mut marks = Marks::default();
@@ -241,6 +242,7 @@ pub fn build_request(
         },
     );
     let thinking_on = reasoning.thinking.is_some();
+    lossy.extend(approximated(req, reasoning.skipped.is_some(), thinking_on));
     if marks.is_empty() && provider.prompt_cache_auto {
         marks = Marks::auto(out_tools.len(), system.len(), last_user_block(&turns));
     }
@@ -273,7 +275,29 @@ pub fn build_request(
         Bytes::from(bytes),
     );
     up.tool_answer = tool_answer;
+    up.lossy = lossy;
     Ok(up)
+}
+
+/// Parameters the Messages API gets changed: a reasoning ask it cannot take, a temperature
+/// above its 1.0 or any temperature (and a top_p below 0.95) while thinking. Bedrock-hosted
+/// Claude follows the same rules.
+pub(crate) fn approximated(
+    req: &ChatRequest<'_>,
+    reasoning_skipped: bool,
+    thinking_on: bool,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if reasoning_skipped {
+        out.push(req.reasoning_param());
+    }
+    if req.temperature.is_some_and(|t| thinking_on || t > 1.0) {
+        out.push("temperature");
+    }
+    if thinking_on && req.top_p.is_some_and(|p| p < 0.95) {
+        out.push("top_p");
+    }
+    out
 }
 
 /// The tool choice that makes the model answer through the answer tool (`None`: the

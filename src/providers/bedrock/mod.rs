@@ -90,6 +90,7 @@ pub(crate) fn signed_request_at(
         body: Bytes::from(body),
         headers,
         tool_answer: false,
+        lossy: Vec::new(),
     })
 }
 

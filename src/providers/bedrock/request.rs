@@ -162,7 +162,11 @@ pub fn build_request(
     } else {
         ("converse", "application/json")
     };
-    let (body, tool_answer) = converse_body(provider, req, model)?;
+    let Converse {
+        body,
+        tool_answer,
+        lossy,
+    } = converse_body(provider, req, model)?;
     let mut up = signed_request(
         provider,
         model_path(&provider.endpoint.path_prefix, model, op),
@@ -170,17 +174,28 @@ pub fn build_request(
         accept,
     )?;
     up.tool_answer = tool_answer;
+    up.lossy = lossy;
     Ok(up)
 }
 
-/// The Converse JSON body (unsigned), and whether it asks for structured output through the
-/// answer tool.
+/// A Converse body and what the request needs to know about it.
+pub(super) struct Converse {
+    /// The JSON body (unsigned).
+    pub body: Vec<u8>,
+    /// It asks for structured output through the answer tool.
+    pub tool_answer: bool,
+    /// Parameters dropped or approximated.
+    pub lossy: Vec<&'static str>,
+}
+
+/// The Converse body for `model`.
 pub(super) fn converse_body(
     provider: &ProviderSettings,
     req: &ChatRequest<'_>,
     model: &str,
-) -> Result<(Vec<u8>, bool), GatewayError> {
-    crate::providers::params::check(provider, req, UNSUPPORTED, "Bedrock Converse API")?;
+) -> Result<Converse, GatewayError> {
+    let mut lossy =
+        crate::providers::params::check(provider, req, UNSUPPORTED, "Bedrock Converse API")?;
     // Converse has a native `outputConfig.textFormat`, but only some models take it; the
     // answer tool works with every model that takes tools.
     let answer_schema = match structured::plan(req, false)? {
@@ -247,6 +262,11 @@ pub(super) fn converse_body(
         },
     );
     let thinking_on = reasoning.thinking.is_some();
+    lossy.extend(crate::providers::anthropic::request::approximated(
+        req,
+        reasoning.skipped.is_some(),
+        thinking_on,
+    ));
     if tools_active {
         for (i, t) in tools.iter().enumerate() {
             if let Some(cc) = &t.cache_control {
@@ -282,7 +302,11 @@ pub(super) fn converse_body(
     if !marks.is_empty() {
         bytes = marks.apply_bedrock(&bytes)?;
     }
-    Ok((bytes, tool_answer))
+    Ok(Converse {
+        body: bytes,
+        tool_answer,
+        lossy,
+    })
 }
 
 /// Adds the answer tool to the tool config (creating it) and makes the model call it, or any

@@ -133,7 +133,7 @@ pub fn build_request(
     req: &ChatRequest<'_>,
     model: &str,
 ) -> Result<UpstreamRequest, GatewayError> {
-    params::check(provider, req, UNSUPPORTED, "Cohere v2 chat API")?;
+    let lossy = params::check(provider, req, UNSUPPORTED, "Cohere v2 chat API")?;
     let messages = req.messages()?;
     let out_messages = convert_messages(&messages)?;
     let tools = req.tools()?;
@@ -169,10 +169,12 @@ pub fn build_request(
         thinking: thinking(req),
     };
     let bytes = serde_json::to_vec(&body).map_err(|_| GatewayError::internal())?;
-    Ok(UpstreamRequest::new(
+    let mut up = UpstreamRequest::new(
         format!("{}/v2/chat", provider.endpoint.path_prefix),
         Bytes::from(bytes),
-    ))
+    );
+    up.lossy = lossy;
+    Ok(up)
 }
 
 /// `auto` → omitted, `required` → `REQUIRED`, `none` → `NONE`. Cohere cannot force one named

@@ -173,7 +173,7 @@ pub fn build_request(
     req: &ChatRequest<'_>,
     model: &str,
 ) -> Result<UpstreamRequest, GatewayError> {
-    params::check(provider, req, UNSUPPORTED, "Gemini API")?;
+    let mut lossy = params::check(provider, req, UNSUPPORTED, "Gemini API")?;
     let messages = req.messages()?;
     let (system, mut contents) = convert_messages(&messages)?;
     if contents.is_empty() {
@@ -204,6 +204,9 @@ pub fn build_request(
     let (response_mime_type, response_schema) = response_format(req)?;
     let (thinking_config, max_output_tokens) =
         super::thinking::config(req.reasoning(), model, req.max_output_tokens());
+    if thinking_config.is_none() && req.reasoning().is_some_and(|a| a.enabled()) {
+        lossy.push(req.reasoning_param());
+    }
     let body = GenerateContentRequest {
         contents,
         system_instruction: (!system.is_empty()).then_some(SystemInstruction { parts: system }),
@@ -238,7 +241,9 @@ pub fn build_request(
     } else {
         method_path(prefix, model, "generateContent")
     };
-    Ok(UpstreamRequest::new(path, Bytes::from(bytes)))
+    let mut up = UpstreamRequest::new(path, Bytes::from(bytes));
+    up.lossy = lossy;
+    Ok(up)
 }
 
 type Converted<'a> = (Vec<Part<'a>>, Vec<Turn<'a>>);

@@ -125,7 +125,7 @@ pub fn build_request(
     req: &ChatRequest<'_>,
     model: &str,
 ) -> Result<UpstreamRequest, GatewayError> {
-    params::check(provider, req, UNSUPPORTED, "Ollama chat API")?;
+    let lossy = params::check(provider, req, UNSUPPORTED, "Ollama chat API")?;
     let messages = req.messages()?;
     let out_messages = convert_messages(&messages)?;
     let tools = req.tools()?;
@@ -160,6 +160,7 @@ pub fn build_request(
         format!("{}/api/chat", provider.endpoint.path_prefix),
         Bytes::from(bytes),
     );
+    up.lossy = lossy;
     if req.is_stream() {
         up.headers.push((
             http::header::ACCEPT,

@@ -93,6 +93,7 @@ fn summarize<'a>(
         overhead: ctx.overhead(),
         error: ctx.error,
         tried: &ctx.tried,
+        lossy: &ctx.lossy,
     }
 }
 
@@ -160,6 +161,7 @@ fn access_record<'a>(s: &'a RequestSummary<'a>) -> Record<'a> {
         client: s.client.clone(),
         team: s.team,
         tried: s.tried,
+        lossy: s.lossy,
     }
 }
 

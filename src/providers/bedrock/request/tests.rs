@@ -6,11 +6,12 @@ use serde_json::json;
 fn convert(body: Value) -> Result<Value, GatewayError> {
     let raw = body.to_string();
     let req = ChatRequest::parse(raw.as_bytes()).unwrap();
-    let (out, _) = converse_body(
+    let out = converse_body(
         &provider(ProviderKind::Bedrock),
         &req,
         "anthropic.claude-3-haiku",
-    )?;
+    )?
+    .body;
     Ok(serde_json::from_slice(&out).unwrap())
 }
 
@@ -240,13 +241,13 @@ fn with_answer(extra: Value) -> (Value, bool) {
         .extend(extra.as_object().unwrap().clone());
     let raw = b.to_string();
     let req = ChatRequest::parse(raw.as_bytes()).unwrap();
-    let (out, flag) = converse_body(
+    let c = converse_body(
         &provider(ProviderKind::Bedrock),
         &req,
         "anthropic.claude-3-haiku",
     )
     .unwrap();
-    (serde_json::from_slice(&out).unwrap(), flag)
+    (serde_json::from_slice(&c.body).unwrap(), c.tool_answer)
 }
 
 /// Structured output: the answer tool carries the schema as given, and the model must call it.

@@ -67,7 +67,7 @@ fn converse_stream_request_matches_botocore() {
     let converse =
         crate::providers::bedrock::request::converse_body(&p, &req, "anthropic.claude-3-haiku")
             .unwrap()
-            .0;
+            .body;
     assert_eq!(
         String::from_utf8(converse.clone()).unwrap(),
         r#"{"messages":[{"role":"user","content":[{"text":"Hello"}]}],"inferenceConfig":{"maxTokens":256}}"#
