@@ -95,5 +95,43 @@ fn translate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, translate);
+/// The same chat asking for structured output (a pydantic-style schema with a nested model):
+/// Anthropic native (`output_config`, a model the catalog lists with `response_schema`), the
+/// Anthropic and Bedrock answer tool, against the plain Anthropic build.
+fn structured(c: &mut Criterion) {
+    let config = Config::from_yaml(CONFIG, &|_| None).expect("bench config loads");
+    let mut v: serde_json::Value = serde_json::from_str(BODY).expect("bench body is JSON");
+    v["response_format"] = serde_json::json!({"type": "json_schema", "json_schema": {"name": "Trip", "strict": true,
+        "schema": {"type": "object", "additionalProperties": false, "required": ["city", "umbrella", "items", "stay"],
+            "$defs": {"Stay": {"type": "object", "additionalProperties": false, "required": ["hotel", "nights"],
+                "properties": {"hotel": {"type": "string"}, "nights": {"type": "integer"}}}},
+            "properties": {"city": {"type": "string"}, "umbrella": {"type": "boolean"},
+                "items": {"type": "array", "items": {"type": "string"}}, "stay": {"$ref": "#/$defs/Stay"}}}}});
+    let text = v.to_string();
+    let body = text.as_bytes();
+    let parsed = ChatRequest::parse(body).expect("bench body parses");
+    let native = ["response_schema".to_string()];
+    let cases: [(&str, &str, &[String]); 3] = [
+        ("anthropic-native", "anthropic", &native),
+        ("anthropic-tool", "anthropic", &[]),
+        ("bedrock-tool", "bedrock", &[]),
+    ];
+    let mut g = c.benchmark_group("structured");
+    for (label, name, capabilities) in cases {
+        let provider = config
+            .providers
+            .iter()
+            .find(|p| p.name == name)
+            .expect("provider configured");
+        let model = MODELS.iter().find(|m| m.0 == name).expect("model").1;
+        let facts = switchyard::providers::ModelFacts { capabilities };
+        build_request(provider, &parsed, body, model, facts).expect("translation succeeds");
+        g.bench_function(format!("build/{label}"), |b| {
+            b.iter(|| build_request(provider, black_box(&parsed), body, model, facts))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, translate, structured);
 criterion_main!(benches);
