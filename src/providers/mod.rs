@@ -30,6 +30,8 @@ pub mod settings;
 pub mod sse_driver;
 #[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod whitespace_tests;
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::providers::settings::{ProviderKind, ProviderSettings};
