@@ -9,6 +9,7 @@ use super::sse_driver::{SseMachine, SseTranslator};
 use super::{DecodedResponse, TranslateCtx, UpstreamRequest, malformed_stream};
 use crate::error::GatewayError;
 use crate::providers::settings::ProviderSettings;
+use crate::stream::json_scan as scan;
 use crate::translate::Usage;
 use crate::translate::request::ChatRequest;
 use crate::translate::response::done;
@@ -434,8 +435,6 @@ impl crate::providers::provider::Provider for OpenAi {
         crate::providers::embeddings::decode_openai(body)
     }
 }
-
-mod scan;
 
 #[cfg(test)]
 mod tests;

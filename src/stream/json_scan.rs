@@ -1,6 +1,6 @@
-//! Whitespace-tolerant key probes over the bytes of one JSON chunk.
+//! Whitespace-tolerant key probes over the bytes of JSON events.
 //!
-//! The pass-through looks at most chunks without parsing them: it only asks "is there a member
+//! The OpenAI pass-through looks at most chunks without parsing them: it only asks "is there a member
 //! `key` whose value starts like this?". JSON allows whitespace around `:`, `,`, `[` and `{`,
 //! so the probes find the quoted key, skip whitespace, require `:`, skip whitespace and return
 //! the value's position. A quoted key cannot be mistaken for text inside a string value: quotes
@@ -58,6 +58,24 @@ pub fn non_empty_string(data: &[u8], quoted_key: &[u8]) -> bool {
         .any(|v| data.get(v) == Some(&b'"') && data.get(v + 1).is_some_and(|b| *b != b'"'))
 }
 
+/// The raw contents (between the quotes, escapes kept) of every string value of a member
+/// `quoted_key`.
+pub fn string_values<'a>(
+    data: &'a [u8],
+    quoted_key: &'a [u8],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    values(data, quoted_key).filter_map(move |v| {
+        if data.get(v) != Some(&b'"') {
+            return None;
+        }
+        let start = v + 1;
+        let end = memchr::memchr_iter(b'"', &data[start..])
+            .map(|i| start + i)
+            .find(|&q| !escaped(data, q))?;
+        Some(&data[start..end])
+    })
+}
+
 /// True when some member `quoted_key` is an array whose first element starts with `first`
 /// (`None`: the array is empty).
 pub fn array_starts(data: &[u8], quoted_key: &[u8], first: Option<u8>) -> bool {
@@ -101,6 +119,14 @@ mod tests {
         assert!(non_empty_string(br#"{"content" :  "a"}"#, b"\"content\""));
         assert!(!non_empty_string(br#"{"content": ""}"#, b"\"content\""));
         assert!(!non_empty_string(br#"{"content": null}"#, b"\"content\""));
+    }
+
+    /// String values come back raw, escaped quotes included; other values are skipped.
+    #[test]
+    fn string_contents() {
+        let d = br#"{"text": "a\"b", "x": {"text" : null}, "y": [{"text":"\\"}]}"#;
+        let got: Vec<&[u8]> = string_values(d, b"\"text\"").collect();
+        assert_eq!(got, [&br#"a\"b"#[..], br#"\\"#]);
     }
 
     /// Key names inside string values are not members.
