@@ -34,7 +34,11 @@ impl Rng {
     /// Zero to three spaces or tabs.
     fn ws(&mut self, out: &mut Vec<u8>) {
         for _ in 0..self.next() % 4 {
-            out.push(if self.next().is_multiple_of(3) { b'\t' } else { b' ' });
+            out.push(if self.next().is_multiple_of(3) {
+                b'\t'
+            } else {
+                b' '
+            });
         }
     }
 }

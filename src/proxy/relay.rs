@@ -48,28 +48,43 @@ pub async fn stream(
     };
     let outcome = pump.relay(session, ctx).await;
     ctx.usage = translator.usage();
-    if !matches!(outcome, Ok((true, None))) {
-        ctx.partial = true;
-        let relayed = ctx.relayed.tokens();
-        let prompt = match (ctx.usage.prompt_tokens, ctx.prompt_estimate) {
-            (0, Some(n)) => n,
-            (0, None) => prompt_tokens().await,
-            (n, _) => n,
-        };
-        ctx.usage = super::observe::partial::usage(ctx.usage, relayed, || prompt);
+    let cut = !matches!(outcome, Ok((true, None)));
+    let ended = end(session, ctx, outcome).await;
+    if cut {
+        // After the client's stream has ended: counting a prompt can take a while.
+        bill_partial(ctx, prompt_tokens).await;
+    } else if ended.is_ok() {
+        release(connector, upstream, &peer).await;
     }
-    let (complete, failure) = outcome?;
+    ended
+}
+
+/// Ends the client's stream: the in-band error of a failed stream, then the terminator.
+async fn end(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    outcome: Result<(bool, Option<GatewayError>), Fail>,
+) -> Result<(), Fail> {
+    let (_, failure) = outcome?;
     if let Some(e) = &failure {
         fail_in_band(session, ctx, e).await?;
     }
     session
         .write_response_body(Some(Bytes::new()), true)
         .await
-        .map_err(Fail::Downstream)?;
-    if complete {
-        release(connector, upstream, &peer).await;
-    }
-    Ok(())
+        .map_err(Fail::Downstream)
+}
+
+/// A stream cut before its end: usage the provider did not report is estimated from the
+/// relayed text and the prompt ([`super::observe::partial`]).
+async fn bill_partial(ctx: &mut RequestCtx, prompt_tokens: impl AsyncFnOnce() -> u64) {
+    ctx.partial = true;
+    let prompt = match (ctx.usage.prompt_tokens, ctx.prompt_estimate) {
+        (0, Some(n)) => n,
+        (0, None) => prompt_tokens().await,
+        (n, _) => n,
+    };
+    ctx.usage = super::observe::partial::usage(ctx.usage, ctx.relayed.tokens(), || prompt);
 }
 
 /// The `200 text/event-stream` head.

@@ -12,7 +12,7 @@ pub struct Timed {
     pub text: String,
     /// When the first chunk with non-empty `content` arrived.
     pub first_token: Option<Duration>,
-    /// When the connection closed.
+    /// When the response ended (the chunked terminator, or the connection closed).
     pub end: Duration,
 }
 
@@ -48,6 +48,9 @@ pub fn stream_timed(port: u16, model: &str, hang_up_after_first_token: bool) -> 
             if hang_up_after_first_token {
                 break;
             }
+        }
+        if raw.ends_with(b"\r\n0\r\n\r\n") {
+            break;
         }
     }
     Timed {
@@ -104,4 +107,90 @@ routes:
             assert!(t.text.contains("\"content\": \""), "{}", t.text);
         }
     }
+}
+
+/// Ledger rows of the default SQLite store: (partial, prompt, completion, cost, status).
+fn ledger_rows(gw: &Gateway) -> Vec<(bool, i64, i64, Option<i64>, i64)> {
+    let db = gw.dir.path().join("data/switchyard.db");
+    let Ok(conn) = rusqlite::Connection::open(db) else {
+        return Vec::new();
+    };
+    let Ok(mut stmt) = conn.prepare(
+        "SELECT partial, prompt_tokens, completion_tokens, cost_micros, status FROM requests ORDER BY id",
+    ) else {
+        return Vec::new();
+    };
+    stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// A stream the client leaves and one the provider drops, neither with a usage report, are
+/// billed with what was generated: ledger rows and access-log lines marked partial, with
+/// estimated completion tokens and a cost, and the key's settled spend includes them.
+#[test]
+fn cut_streams_are_billed_partially() {
+    let emu = Emulator::start();
+    let port = crate::common::free_port();
+    let admin = crate::common::free_port();
+    let yaml = format!(
+        r#"server: {{ listen: "127.0.0.1:{port}", admin_listen: "127.0.0.1:{admin}", threads: 1, grace_period: 3s, health_check_interval: 1s, access_log: "{{LOG}}" }}
+keys: [ {{ name: tester, key: "{KEY}", budget: {{ total: 10 }} }} ]
+providers:
+  - {{ name: slow, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: "k", prices: {{ input: 1.0, output: 2.0 }}, headers: {{ x-emulator: "chunk_ms=300;tokens=8" }}, stream_idle_timeout: 5s }}
+  - {{ name: dropping, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: "k", prices: {{ input: 1.0, output: 2.0 }}, headers: {{ x-emulator: "drop_after=4;tokens=8" }} }}
+routes:
+  - {{ name: slow, match: {{ model: "slow" }}, targets: [ {{ provider: slow, model: "gpt-4o-mini" }} ] }}
+  - {{ name: dropping, match: {{ model: "dropping" }}, targets: [ {{ provider: dropping, model: "gpt-4o-mini" }} ] }}
+"#,
+        emu = emu.port
+    );
+    let gw = Gateway::start(&yaml, port, admin);
+    let left = stream_timed(gw.port, "slow", true);
+    assert!(left.first_token.is_some(), "{}", left.text);
+    let dropped = stream_timed(gw.port, "dropping", false);
+    // The end of the stream is written before the prompt is counted for billing.
+    assert!(
+        dropped.end < Duration::from_millis(1000),
+        "{:?}",
+        dropped.end
+    );
+    assert!(dropped.text.contains("\"error\""), "{}", dropped.text);
+    assert!(!dropped.text.contains("[DONE]"), "{}", dropped.text);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut rows = ledger_rows(&gw);
+    while rows.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        rows = ledger_rows(&gw);
+    }
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let mut total = 0;
+    for (partial, prompt, completion, cost, _) in &rows {
+        assert!(partial, "{rows:?}");
+        assert!(*prompt > 0 && *completion > 0, "{rows:?}");
+        // $1/M in, $2/M out: one micro-dollar per prompt token, two per completion token.
+        assert_eq!(*cost, Some(prompt + 2 * completion), "{rows:?}");
+        total += prompt + 2 * completion;
+    }
+    let mut statuses: Vec<i64> = rows.iter().map(|r| r.4).collect();
+    statuses.sort_unstable();
+    // 499: the client left; 200 with an in-band error: the provider dropped.
+    assert_eq!(statuses, [200, 499], "{rows:?}");
+    let log = gw.access_log(3);
+    let chats: Vec<_> = log
+        .iter()
+        .filter(|l| l["path"] == "/v1/chat/completions")
+        .collect();
+    assert_eq!(chats.len(), 2, "{log:?}");
+    assert!(chats.iter().all(|l| l["partial"] == true), "{log:?}");
+    let info = crate::common::get(
+        &gw.url("/v1/key/info"),
+        &[("authorization", &format!("Bearer {KEY}"))],
+    )
+    .json();
+    let spent = (info["usage"]["spent"]["total"].as_f64().unwrap() * 1e6).round() as i64;
+    assert_eq!(spent, total, "{info}");
 }
