@@ -85,7 +85,9 @@ fn delta_count(c: &mut Criterion) {
             translator.feed(ev, &mut out).expect("preamble translates");
             drop(out.split().freeze());
         }
-        translator.feed(s.delta, &mut out).expect("delta translates");
+        translator
+            .feed(s.delta, &mut out)
+            .expect("delta translates");
         let chunk = out.split().freeze();
         let mut count = switchyard::stream::delta_count::DeltaCount::default();
         count.add(&chunk);

@@ -5,7 +5,8 @@
 //! provider reported before the cut is kept; what it did not report is estimated:
 //!
 //! * completion tokens from the generated text relayed to the client
-//!   ([`crate::stream::delta_count`]: characters / 4);
+//!   ([`crate::stream::delta_count`]: characters / 4), unless the provider's running count is
+//!   higher (Gemini counts in every chunk; Anthropic's `message_start` says 1 until the end);
 //! * prompt tokens from the planner's tiktoken count when routing made one, else from the
 //!   same `o200k_base` count over the request (the `/v1/messages/count_tokens` estimate).
 //!
@@ -14,13 +15,12 @@
 
 use crate::translate::Usage;
 
-/// The usage of a cut stream: `reported` where the provider counted, estimates elsewhere.
-/// `prompt` is only called when the provider reported no prompt tokens.
+/// The usage of a cut stream: `reported` where the provider counted (completion tokens: the
+/// larger of its running count and the estimate), estimates elsewhere. `prompt` is only
+/// called when the provider reported no prompt tokens.
 pub fn usage(reported: Usage, relayed_tokens: u64, prompt: impl FnOnce() -> u64) -> Usage {
     let mut u = reported;
-    if u.completion_tokens == 0 {
-        u.completion_tokens = relayed_tokens;
-    }
+    u.completion_tokens = u.completion_tokens.max(relayed_tokens);
     if u.prompt_tokens == 0 {
         u.prompt_tokens = prompt();
     }
@@ -38,13 +38,15 @@ mod tests {
         assert_eq!((u.prompt_tokens, u.completion_tokens), (40, 12));
     }
 
-    /// Reported counts win; the prompt is not re-counted when known (Anthropic's
-    /// `message_start` reports input tokens before any output).
+    /// Reported prompts win and are not re-counted (Anthropic's `message_start` reports input
+    /// tokens, and a placeholder of 1 output token, before any output); a running completion
+    /// count is kept when it is higher than the estimate.
     #[test]
     fn keeps_reported_counts() {
         let reported = Usage {
             prompt_tokens: 9,
             cached_tokens: 4,
+            completion_tokens: 1,
             ..Usage::default()
         };
         let u = usage(reported, 3, || panic!("prompt already reported"));
