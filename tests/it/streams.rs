@@ -109,19 +109,29 @@ routes:
     }
 }
 
-/// Ledger rows of the default SQLite store: (partial, prompt, completion, cost, status).
-fn ledger_rows(gw: &Gateway) -> Vec<(bool, i64, i64, Option<i64>, i64)> {
+/// A ledger row: (partial, prompt, completion, cost, status, provider).
+type LedgerRow = (bool, i64, i64, Option<i64>, i64, String);
+
+/// Ledger rows of the default SQLite store.
+fn ledger_rows(gw: &Gateway) -> Vec<LedgerRow> {
     let db = gw.dir.path().join("data/switchyard.db");
     let Ok(conn) = rusqlite::Connection::open(db) else {
         return Vec::new();
     };
     let Ok(mut stmt) = conn.prepare(
-        "SELECT partial, prompt_tokens, completion_tokens, cost_micros, status FROM requests ORDER BY id",
+        "SELECT partial, prompt_tokens, completion_tokens, cost_micros, status, provider FROM requests ORDER BY id",
     ) else {
         return Vec::new();
     };
     stmt.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
     })
     .unwrap()
     .collect::<Result<_, _>>()
@@ -130,7 +140,9 @@ fn ledger_rows(gw: &Gateway) -> Vec<(bool, i64, i64, Option<i64>, i64)> {
 
 /// A stream the client leaves and one the provider drops, neither with a usage report, are
 /// billed with what was generated: ledger rows and access-log lines marked partial, with
-/// estimated completion tokens and a cost, and the key's settled spend includes them.
+/// estimated completion tokens and a cost, and the key's settled spend includes them. A cut
+/// Anthropic stream keeps its reported input tokens and replaces the placeholder output count
+/// of `message_start` (1) with the estimate.
 #[test]
 fn cut_streams_are_billed_partially() {
     let emu = Emulator::start();
@@ -142,7 +154,9 @@ keys: [ {{ name: tester, key: "{KEY}", budget: {{ total: 10 }} }} ]
 providers:
   - {{ name: slow, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: "k", prices: {{ input: 1.0, output: 2.0 }}, headers: {{ x-emulator: "chunk_ms=300;tokens=8" }}, stream_idle_timeout: 5s }}
   - {{ name: dropping, kind: openai, base_url: "http://127.0.0.1:{emu}/v1", api_key: "k", prices: {{ input: 1.0, output: 2.0 }}, headers: {{ x-emulator: "drop_after=4;tokens=8" }} }}
+  - {{ name: claude-dropping, kind: anthropic, base_url: "http://127.0.0.1:{emu}", api_key: "k", prices: {{ input: 1.0, output: 2.0 }}, headers: {{ x-emulator: "drop_after=7;tokens=8" }} }}
 routes:
+  - {{ name: claude-dropping, match: {{ model: "claude-dropping" }}, targets: [ {{ provider: claude-dropping, model: "claude-haiku-4-5" }} ] }}
   - {{ name: slow, match: {{ model: "slow" }}, targets: [ {{ provider: slow, model: "gpt-4o-mini" }} ] }}
   - {{ name: dropping, match: {{ model: "dropping" }}, targets: [ {{ provider: dropping, model: "gpt-4o-mini" }} ] }}
 "#,
@@ -160,15 +174,21 @@ routes:
     );
     assert!(dropped.text.contains("\"error\""), "{}", dropped.text);
     assert!(!dropped.text.contains("[DONE]"), "{}", dropped.text);
+    let claude = stream_timed(gw.port, "claude-dropping", false);
+    assert!(claude.first_token.is_some(), "{}", claude.text);
+    assert!(!claude.text.contains("[DONE]"), "{}", claude.text);
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut rows = ledger_rows(&gw);
-    while rows.len() < 2 && Instant::now() < deadline {
+    while rows.len() < 3 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
         rows = ledger_rows(&gw);
     }
-    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
     let mut total = 0;
-    for (partial, prompt, completion, cost, _) in &rows {
+    for (partial, prompt, completion, cost, _, provider) in &rows {
+        if provider == "claude-dropping" {
+            assert!(*completion > 1, "estimated, not the placeholder: {rows:?}");
+        }
         assert!(partial, "{rows:?}");
         assert!(*prompt > 0 && *completion > 0, "{rows:?}");
         // $1/M in, $2/M out: one micro-dollar per prompt token, two per completion token.
@@ -178,13 +198,13 @@ routes:
     let mut statuses: Vec<i64> = rows.iter().map(|r| r.4).collect();
     statuses.sort_unstable();
     // 499: the client left; 200 with an in-band error: the provider dropped.
-    assert_eq!(statuses, [200, 499], "{rows:?}");
-    let log = gw.access_log(3);
+    assert_eq!(statuses, [200, 200, 499], "{rows:?}");
+    let log = gw.access_log(4);
     let chats: Vec<_> = log
         .iter()
         .filter(|l| l["path"] == "/v1/chat/completions")
         .collect();
-    assert_eq!(chats.len(), 2, "{log:?}");
+    assert_eq!(chats.len(), 3, "{log:?}");
     assert!(chats.iter().all(|l| l["partial"] == true), "{log:?}");
     let info = crate::common::get(
         &gw.url("/v1/key/info"),
