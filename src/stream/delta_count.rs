@@ -1,26 +1,26 @@
 //! How much generated text reached the client, measured on the events the relay writes.
 //!
 //! A stream cut before the provider's usage report is billed from this count
-//! ([`crate::proxy::observe::partial`]). The events are scanned, not parsed (see
-//! [`super::json_scan`]): the string values of the members that carry generated text are
-//! measured in characters — OpenAI chunks' `content`, `reasoning_content`, `reasoning`,
+//! ([`crate::proxy::observe::partial`]). The events are scanned, not parsed: one pass over
+//! their quotes (`memchr`) walks the JSON strings, and the string values of the members that
+//! carry generated text are measured in characters — OpenAI chunks' `content`, `reasoning_content`, `reasoning`,
 //! `refusal` and tool-call `arguments`; Anthropic events' `text`, `thinking` and
 //! `partial_json`. Tokens are estimated as one per four characters (rounded up), the usual
 //! rule of thumb for English text and code; the text itself is not kept, so no tokenizer runs
 //! and nothing is allocated per event.
 
-use super::json_scan::string_values;
+use super::json_scan::{escaped, skip_ws};
 
 /// Members whose string values are generated text, in either client format.
 const TEXT_KEYS: [&[u8]; 8] = [
-    b"\"content\"",
-    b"\"reasoning_content\"",
-    b"\"reasoning\"",
-    b"\"refusal\"",
-    b"\"arguments\"",
-    b"\"text\"",
-    b"\"thinking\"",
-    b"\"partial_json\"",
+    b"content",
+    b"reasoning_content",
+    b"reasoning",
+    b"refusal",
+    b"arguments",
+    b"text",
+    b"thinking",
+    b"partial_json",
 ];
 
 /// Characters of generated text seen so far.
@@ -30,11 +30,25 @@ pub struct DeltaCount {
 }
 
 impl DeltaCount {
-    /// Adds the generated text of `events` (complete client events, any number).
+    /// Adds the generated text of `events` (complete client events, any number, each valid
+    /// JSON after its `data: `): every string is visited once, and one that is the value of a
+    /// text member is measured.
     pub fn add(&mut self, events: &[u8]) {
-        for key in TEXT_KEYS {
-            for raw in string_values(events, key) {
-                self.chars += chars(raw);
+        let mut quotes = memchr::memchr_iter(b'"', events);
+        let mut text_value_next = false;
+        // Outside strings every quote opens one; its end is the next unescaped quote.
+        while let Some(open) = quotes.next() {
+            let Some(close) = quotes.by_ref().find(|&q| !escaped(events, q)) else {
+                return;
+            };
+            let s = &events[open + 1..close];
+            if text_value_next {
+                self.chars += chars(s);
+                text_value_next = false;
+            } else if TEXT_KEYS.contains(&s) {
+                let colon = skip_ws(events, close + 1);
+                text_value_next = events.get(colon) == Some(&b':')
+                    && events.get(skip_ws(events, colon + 1)) == Some(&b'"');
             }
         }
     }

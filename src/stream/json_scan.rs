@@ -18,7 +18,7 @@ fn is_ws(b: u8) -> bool {
 }
 
 /// Index of the first non-whitespace byte at or after `at`.
-fn skip_ws(data: &[u8], mut at: usize) -> usize {
+pub fn skip_ws(data: &[u8], mut at: usize) -> usize {
     while data.get(at).copied().is_some_and(is_ws) {
         at += 1;
     }
@@ -26,7 +26,7 @@ fn skip_ws(data: &[u8], mut at: usize) -> usize {
 }
 
 /// True when the byte at `at` is escaped (preceded by an odd run of backslashes).
-fn escaped(data: &[u8], at: usize) -> bool {
+pub fn escaped(data: &[u8], at: usize) -> bool {
     data[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 1
 }
 
@@ -56,24 +56,6 @@ pub fn value_starts(data: &[u8], quoted_key: &[u8], first: u8) -> bool {
 pub fn non_empty_string(data: &[u8], quoted_key: &[u8]) -> bool {
     values(data, quoted_key)
         .any(|v| data.get(v) == Some(&b'"') && data.get(v + 1).is_some_and(|b| *b != b'"'))
-}
-
-/// The raw contents (between the quotes, escapes kept) of every string value of a member
-/// `quoted_key`.
-pub fn string_values<'a>(
-    data: &'a [u8],
-    quoted_key: &'a [u8],
-) -> impl Iterator<Item = &'a [u8]> + 'a {
-    values(data, quoted_key).filter_map(move |v| {
-        if data.get(v) != Some(&b'"') {
-            return None;
-        }
-        let start = v + 1;
-        let end = memchr::memchr_iter(b'"', &data[start..])
-            .map(|i| start + i)
-            .find(|&q| !escaped(data, q))?;
-        Some(&data[start..end])
-    })
 }
 
 /// True when some member `quoted_key` is an array whose first element starts with `first`
@@ -119,14 +101,6 @@ mod tests {
         assert!(non_empty_string(br#"{"content" :  "a"}"#, b"\"content\""));
         assert!(!non_empty_string(br#"{"content": ""}"#, b"\"content\""));
         assert!(!non_empty_string(br#"{"content": null}"#, b"\"content\""));
-    }
-
-    /// String values come back raw, escaped quotes included; other values are skipped.
-    #[test]
-    fn string_contents() {
-        let d = br#"{"text": "a\"b", "x": {"text" : null}, "y": [{"text":"\\"}]}"#;
-        let got: Vec<&[u8]> = string_values(d, b"\"text\"").collect();
-        assert_eq!(got, [&br#"a\"b"#[..], br#"\\"#]);
     }
 
     /// Key names inside string values are not members.
