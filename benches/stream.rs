@@ -4,7 +4,8 @@
 //! `proxy::upstream` makes per request) exactly as `proxy::relay` does (the pending
 //! output buffer is `split().freeze()`d and dropped after each chunk), then finished.
 //! Throughput is in events, so criterion reports time per event. OpenAI is the pass-through
-//! baseline. `steady_delta` times one content-delta event of a long answer on its own.
+//! baseline. `steady_delta` times one content-delta event of a long answer on its own;
+//! `delta_count` what the relay adds per chunk to measure the generated text it writes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench setup: a failed step aborts the run
 
 #[path = "support/transcripts.rs"]
@@ -72,5 +73,29 @@ fn steady(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stream, steady);
+/// What the relay adds per flushed chunk to bill a cut stream: measuring the generated text of
+/// one translated content delta (`DeltaCount::add`).
+fn delta_count(c: &mut Criterion) {
+    let mut g = c.benchmark_group("delta_count");
+    g.throughput(Throughput::Elements(1));
+    for s in steady_states() {
+        let mut translator = StreamTranslator::new(s.kind, &ctx(), UPSTREAM_MODEL);
+        let mut out = BytesMut::with_capacity(4096);
+        for ev in &s.preamble {
+            translator.feed(ev, &mut out).expect("preamble translates");
+            drop(out.split().freeze());
+        }
+        translator
+            .feed(s.delta, &mut out)
+            .expect("delta translates");
+        let chunk = out.split().freeze();
+        let mut count = switchyard::stream::delta_count::DeltaCount::default();
+        count.add(&chunk);
+        assert!(count.chars() > 0, "{}: {chunk:?}", s.label);
+        g.bench_function(s.label, |b| b.iter(|| count.add(black_box(&chunk))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, stream, steady, delta_count);
 criterion_main!(benches);

@@ -51,6 +51,9 @@ pub struct Record<'a> {
     pub served_model: Option<&'a str>,
     pub attempts: u32,
     pub stream: bool,
+    /// `true` for a stream cut before its end, billed with what was generated.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub cached_tokens: u64,
@@ -208,6 +211,7 @@ mod tests {
             served_model: None,
             attempts: 1,
             stream: false,
+            partial: false,
             prompt_tokens: 1,
             completion_tokens: 2,
             cached_tokens: 0,

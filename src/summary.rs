@@ -61,6 +61,9 @@ pub struct RequestSummary<'a> {
     pub served_model: Option<&'a str>,
     pub attempts: u32,
     pub stream: bool,
+    /// The stream was cut before its end (by the client or the provider); `usage` holds
+    /// what was generated, estimated where the provider did not report it.
+    pub partial: bool,
     pub usage: Usage,
     pub charge: Charge,
     pub duration: Duration,

@@ -2,7 +2,7 @@
 //!
 //! Syntax: `key=value` items separated by `;` (spaces around items ignored). Header values override
 //! model-name values; an unknown key or a malformed value is a 400 naming it. Flags (`thinking`,
-//! `no_done`, `no_usage`) accept `1|true|yes|0|false|no` or no value. `reply` is `%XX`-decoded
+//! `no_done`, `no_usage`, `spaced`) accept `1|true|yes|0|false|no` or no value. `reply` is `%XX`-decoded
 //! (`+` stays a plus, `;` must be written `%3B`).
 
 /// Default number of content tokens generated for the canned reply (all of its words).
@@ -13,7 +13,7 @@ pub const DEFAULT_HANG_MS: u64 = 30_000;
 /// The keys the emulator understands, listed in error messages.
 const KNOWN_KEYS: &str = "status, retry_after, ttfb_ms, chunk_ms, tokens, split, drop_after, \
 error_after, fail_first, fail_rate, fail_modes, hang_ms, tool, call, cache_read, cache_write, thinking, \
-no_done, no_usage, reply, context_exceeded, slow_after";
+no_done, no_usage, reply, context_exceeded, slow_after, spaced";
 
 /// One way a `fail_rate` failure can manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct Directives {
     /// `ttfb_ms` applies only after this many requests with the same model string (a target
     /// that becomes slow after a healthy baseline).
     pub slow_after: Option<u64>,
+    /// OpenAI kind: write JSON the way Python's `json.dumps` does (`", "` and `": "`).
+    pub spaced: bool,
 }
 
 /// Split `gpt-4o#status=429` into the reported model (`gpt-4o`) and the directive string.
@@ -127,6 +129,7 @@ impl Directives {
             "no_usage" => self.no_usage = flag(key, v)?,
             "context_exceeded" => self.context_exceeded = flag(key, v)?,
             "slow_after" => self.slow_after = Some(int(key, v)?),
+            "spaced" => self.spaced = flag(key, v)?,
             "reply" => self.reply = Some(percent_decode(raw).map_err(|e| bad(key, raw, &e))?),
             _ => {
                 return Err(format!(

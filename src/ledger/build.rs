@@ -35,5 +35,6 @@ pub fn row(s: &RequestSummary<'_>) -> Option<Row> {
         error_kind: s.error.map(ErrorKind::as_str),
         stream: s.stream,
         endpoint,
+        partial: s.partial,
     })
 }

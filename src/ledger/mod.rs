@@ -66,6 +66,9 @@ pub struct Row {
     pub error_kind: Option<&'static str>,
     pub stream: bool,
     pub endpoint: &'static str,
+    /// The stream was cut (by the client or the provider): tokens the provider did not
+    /// report are estimated (see [`crate::billing::partial`]).
+    pub partial: bool,
 }
 
 /// Why rows were dropped (the `reason` label).
@@ -131,6 +134,11 @@ pub const MIGRATION_2: &str = "ALTER TABLE requests ADD COLUMN key_id TEXT;
         updated_at BIGINT NOT NULL,
         revoked_at BIGINT
     );";
+
+/// Schema version 3, shared by both stores: `partial` marks a stream cut before its end,
+/// billed with what was generated.
+pub const MIGRATION_3: &str =
+    "ALTER TABLE requests ADD COLUMN partial BOOLEAN NOT NULL DEFAULT FALSE;";
 
 /// Handle used by the request path.
 #[derive(Debug, Clone)]

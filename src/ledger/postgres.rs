@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     CREATE INDEX requests_key_ts ON requests (key_name, ts);",
     ),
     (2, super::MIGRATION_2),
+    (3, super::MIGRATION_3),
 ];
 
 /// One statement per batch: column arrays, unnested into rows (one round trip).
@@ -52,11 +53,12 @@ const INSERT: &str =
     "INSERT INTO requests (ts, request_id, key_name, key_id, team, route, provider,
     requested_model, served_model, attempts, status, prompt_tokens, completion_tokens,
     cached_tokens, cache_write_tokens, reasoning_tokens, cost_micros, latency_ms, ttfb_ms,
-    overhead_ms, cache_hit, error_kind, stream, endpoint)
+    overhead_ms, cache_hit, error_kind, stream, endpoint, partial)
     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $24::text[], $4::text[],
     $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], $10::int4[], $11::int8[],
     $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::float8[],
-    $18::float8[], $19::float8[], $20::bool[], $21::text[], $22::bool[], $23::text[])";
+    $18::float8[], $19::float8[], $20::bool[], $21::text[], $22::bool[], $23::text[],
+    $25::bool[])";
 
 /// A connected Postgres ledger.
 pub struct PgStore {
@@ -151,7 +153,8 @@ pub async fn insert(client: &mut Client, rows: &[Row]) -> Result<(), tokio_postg
     let stream = col(rows, |r| r.stream);
     let endpoint = col(rows, |r| r.endpoint);
     let key_id = col(rows, |r| r.key_id.as_deref());
-    let params: [&(dyn ToSql + Sync); 24] = [
+    let partial = col(rows, |r| r.partial);
+    let params: [&(dyn ToSql + Sync); 25] = [
         &ts,
         &request_id,
         &key_name,
@@ -176,6 +179,7 @@ pub async fn insert(client: &mut Client, rows: &[Row]) -> Result<(), tokio_postg
         &stream,
         &endpoint,
         &key_id,
+        &partial,
     ];
     client.execute(INSERT, &params).await.map(|_| ())
 }

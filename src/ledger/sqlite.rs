@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     CREATE INDEX requests_key_ts ON requests (key_name, ts);",
     ),
     (2, super::MIGRATION_2),
+    (3, super::MIGRATION_3),
 ];
 
 /// An open SQLite ledger.
@@ -116,9 +117,9 @@ pub fn insert(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
                 requested_model, served_model, attempts, status, prompt_tokens,
                 completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,
                 cost_micros, latency_ms, ttfb_ms, overhead_ms, cache_hit, error_kind, stream,
-                endpoint)
+                endpoint, partial)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
         )?;
         for r in rows {
             stmt.execute(params![
@@ -146,6 +147,7 @@ pub fn insert(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
                 r.error_kind,
                 r.stream,
                 r.endpoint,
+                r.partial,
             ])?;
         }
     }

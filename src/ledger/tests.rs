@@ -28,6 +28,7 @@ fn summary() -> RequestSummary<'static> {
         served_model: Some("gpt-4o-mini"),
         attempts: 2,
         stream: true,
+        partial: false,
         usage: Usage {
             prompt_tokens: 100,
             completion_tokens: 20,
@@ -300,7 +301,14 @@ fn sqlite_migrates_once_and_inserts() {
         .unwrap();
     rt.block_on(async {
         let mut store = sqlite::open(path.clone()).await.unwrap();
-        store.write(&[sample(1), sample(2)]).await.unwrap();
+        let cut = build::row(&RequestSummary {
+            partial: true,
+            charge: Charge::Priced(42),
+            ..summary()
+        })
+        .unwrap();
+        assert!(cut.partial && !sample(1).partial);
+        store.write(&[sample(1), cut]).await.unwrap();
     });
     let mut conn = rusqlite::Connection::open(&path).unwrap();
     assert_eq!(
@@ -317,6 +325,14 @@ fn sqlite_migrates_once_and_inserts() {
         )
         .unwrap();
     assert_eq!((n, cost, tokens, mode.as_str()), (2, 84, 200, "wal"));
+    let partial: Vec<bool> = conn
+        .prepare("SELECT partial FROM requests ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(partial, [false, true]);
     let day: String = conn
         .query_row("SELECT date(ts) FROM requests LIMIT 1", [], |r| r.get(0))
         .unwrap();

@@ -36,6 +36,8 @@ pub mod sse_driver;
 pub mod structured;
 #[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod whitespace_tests;
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::providers::settings::{ProviderKind, ProviderSettings};

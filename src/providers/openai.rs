@@ -9,6 +9,7 @@ use super::sse_driver::{SseMachine, SseTranslator};
 use super::{DecodedResponse, ModelFacts, TranslateCtx, UpstreamRequest, malformed_stream};
 use crate::error::GatewayError;
 use crate::providers::settings::ProviderSettings;
+use crate::stream::json_scan as scan;
 use crate::translate::Usage;
 use crate::translate::reasoning::Effort;
 use crate::translate::request::ChatRequest;
@@ -401,9 +402,10 @@ impl Passthrough {
             return Ok(());
         }
         let mut forward = true;
-        // `"usage":{` and `"error"` cannot occur inside JSON string values (quotes are escaped
-        // there), so these substring checks only match keys; most chunks skip the full parse.
-        if data.contains("\"usage\":{") || data.contains("\"error\"") {
+        let bytes = data.as_bytes();
+        // Member probes (see `scan`): most chunks carry neither usage nor an error and skip the
+        // full parse, whatever whitespace the upstream's JSON writer puts between tokens.
+        if scan::value_starts(bytes, b"\"usage\"", b'{') || scan::has_key(bytes, b"\"error\"") {
             let probe: ChunkProbe<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
             if let Some(err) = probe.error {
                 let message = serde_json::from_str::<ErrorDetail<'_>>(err.get())
@@ -416,20 +418,20 @@ impl Passthrough {
             }
             if let Some(u) = probe.usage {
                 self.usage = u.to_usage();
-                let empty_choices = probe.choices.is_none_or(|c| c.get().trim() == "[]");
+                let empty_choices = probe.choices.is_none_or(|c| empty_array(c.get()));
                 forward = !empty_choices || self.client_wants_usage;
             }
-        } else if self.strip_empty_choices && data.contains("\"choices\":[]") {
+        } else if self.strip_empty_choices && scan::array_starts(bytes, b"\"choices\"", None) {
             // No usage here (checked above): a prompt-filter annotation chunk.
             let probe: ChunkProbe<'_> = serde_json::from_str(data).map_err(malformed_stream)?;
-            if probe.choices.is_none_or(|c| c.get().trim() == "[]") {
+            if probe.choices.is_none_or(|c| empty_array(c.get())) {
                 return Ok(());
             }
         }
-        if data.contains("\"finish_reason\":\"") {
+        if scan::value_starts(bytes, b"\"finish_reason\"", b'"') {
             self.saw_finish = true;
             self.saw_output = true;
-        } else if !self.saw_output && carries_output(data) {
+        } else if !self.saw_output && carries_output(bytes) {
             self.saw_output = true;
         }
         if forward {
@@ -442,26 +444,24 @@ impl Passthrough {
 }
 
 /// True when a chunk carries model output (text, reasoning, refusal or a tool call) rather
-/// than only the role preamble. Keys are matched with their quotes, which cannot occur
-/// unescaped inside string values.
-fn carries_output(data: &str) -> bool {
-    if data.contains("\"tool_calls\":[{") {
-        return true;
-    }
-    [
-        "\"content\":\"",
-        "\"reasoning_content\":\"",
-        "\"reasoning\":\"",
-        "\"refusal\":\"",
-    ]
-    .iter()
-    .any(|key| {
-        data.match_indices(key).any(|(i, _)| {
-            data.as_bytes()
-                .get(i + key.len())
-                .is_some_and(|b| *b != b'"')
-        })
-    })
+/// than only the role preamble (`"content": ""` or `null`).
+fn carries_output(data: &[u8]) -> bool {
+    scan::array_starts(data, b"\"tool_calls\"", Some(b'{'))
+        || [
+            &b"\"content\""[..],
+            b"\"reasoning_content\"",
+            b"\"reasoning\"",
+            b"\"refusal\"",
+        ]
+        .iter()
+        .any(|key| scan::non_empty_string(data, key))
+}
+
+/// True for a raw JSON array with no elements, whatever its whitespace.
+fn empty_array(raw: &str) -> bool {
+    raw.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|inner| inner.trim().is_empty())
 }
 
 /// The OpenAI (and OpenAI-compatible) kind's translators.

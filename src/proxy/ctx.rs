@@ -82,6 +82,10 @@ pub struct RequestCtx {
     pub status: u16,
     pub error: Option<ErrorKind>,
     pub usage: Usage,
+    /// Generated text written to the client in a relayed stream.
+    pub relayed: crate::stream::delta_count::DeltaCount,
+    /// The relayed stream was cut before its end (see [`super::observe::partial`]).
+    pub partial: bool,
     /// A provider's answer was committed to the client (so the request is priced).
     pub served: bool,
     /// Parameters the serving target dropped or approximated (`x-switchyard-lossy`).
@@ -124,6 +128,8 @@ impl RequestCtx {
             status: 0,
             error: None,
             usage: Usage::default(),
+            relayed: Default::default(),
+            partial: false,
             served: false,
             lossy: Vec::new(),
             cost_micros: None,

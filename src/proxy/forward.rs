@@ -87,7 +87,7 @@ pub async fn run(
             committed => {
                 attempts.record(ctx, ticket, None, ttfb);
                 ctx.lossy.clone_from(&request.lossy);
-                return commit(state, snapshot, session, ctx, &candidate, committed).await;
+                return commit(state, snapshot, session, ctx, &candidate, job, committed).await;
             }
         };
         attempts.record(ctx, ticket, Some(&failure), ttfb);
@@ -170,6 +170,7 @@ async fn commit(
     session: &mut Session,
     ctx: &mut RequestCtx,
     candidate: &Candidate<'_>,
+    job: &Job<'_>,
     outcome: Outcome,
 ) -> Result<(), Fail> {
     ctx.served = true;
@@ -184,7 +185,8 @@ async fn commit(
         }
         Outcome::Stream(open) => {
             let idle = candidate.provider.timeouts.stream_idle;
-            relay::stream(session, ctx, &state.connector, open, idle).await
+            let prompt = async || job.count_prompt().await;
+            relay::stream(session, ctx, &state.connector, open, idle, prompt).await
         }
         Outcome::Failed(f) => Err(Fail::Respond(f.into_error())),
     }

@@ -114,6 +114,23 @@ impl Job<'_> {
         }
     }
 
+    /// The prompt's `o200k_base` token count (the `/v1/messages/count_tokens` estimate), for
+    /// billing a cut stream whose provider reported no usage. Tokenizing a long conversation
+    /// is CPU work, so it runs off the async workers; a body that cannot be counted is
+    /// estimated at four bytes per token.
+    pub async fn count_prompt(&self) -> u64 {
+        let (raw, messages) = match self {
+            Job::Chat { raw, .. } => (*raw, false),
+            Job::Messages(m) => (m.raw, true),
+            Job::Embeddings { raw, .. } => return (raw.len() as u64).div_ceil(4),
+        };
+        let fallback = (raw.len() as u64).div_ceil(4);
+        let raw = raw.to_vec();
+        tokio::task::spawn_blocking(move || count_prompt(&raw, messages).unwrap_or(fallback))
+            .await
+            .unwrap_or(fallback)
+    }
+
     /// The stream translator for an answer from a provider of `kind`.
     pub fn stream_translator(
         &self,
@@ -126,4 +143,17 @@ impl Job<'_> {
             _ => ClientStream::Translated(providers::StreamTranslator::new(kind, translate, model)),
         }
     }
+}
+
+/// The token estimate of an OpenAI chat body, or of an Anthropic Messages body.
+fn count_prompt(raw: &[u8], messages: bool) -> Option<u64> {
+    use crate::frontends::anthropic_messages::{count, request::MessagesRequest};
+    if messages {
+        return MessagesRequest::parse(raw, true)
+            .ok()
+            .map(|r| count::estimate(r.parts()));
+    }
+    let req = ChatRequest::parse(raw).ok()?;
+    let (messages, tools) = req.raw_messages_and_tools();
+    Some(count::estimate_openai(messages, tools))
 }

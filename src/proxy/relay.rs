@@ -2,7 +2,9 @@
 //!
 //! From the first byte written, failures can no longer fail over: a broken, stalled, truncated
 //! or erroring upstream ends the client's stream with an in-band OpenAI error event and never
-//! with `[DONE]`, so no client mistakes a cut answer for a complete one.
+//! with `[DONE]`, so no client mistakes a cut answer for a complete one. A stream that does
+//! not reach its end (the client left, or the provider failed) is billed with what was
+//! generated ([`super::observe::partial`]).
 
 use super::Fail;
 use super::ctx::RequestCtx;
@@ -20,24 +22,23 @@ use pingora::upstreams::peer::HttpPeer;
 use std::time::{Duration, Instant};
 
 /// Streams `open` to the client. Returns when the stream ended (cleanly or with an in-band
-/// error); `Err` only when the client went away.
+/// error); `Err` only when the client went away. `prompt_tokens` estimates the prompt of a
+/// cut stream whose provider reported none.
 pub async fn stream(
     session: &mut Session,
     ctx: &mut RequestCtx,
     connector: &Connector,
     open: Box<OpenStream>,
     idle: Duration,
+    prompt_tokens: impl AsyncFnOnce() -> u64,
 ) -> Result<(), Fail> {
     let OpenStream {
         mut upstream,
         peer,
         mut translator,
-        mut pending,
+        pending,
         complete,
     } = *open;
-    write_head(session, ctx).await?;
-    flush(session, ctx, &mut pending).await?;
-    let started = Instant::now();
     let mut pump = Pump {
         upstream: &mut upstream,
         translator: &mut translator,
@@ -45,21 +46,45 @@ pub async fn stream(
         idle,
         complete,
     };
-    let outcome = pump.run(session, ctx).await;
-    ctx.upstream_time += started.elapsed();
+    let outcome = pump.relay(session, ctx).await;
     ctx.usage = translator.usage();
-    let (complete, failure) = outcome?;
+    let cut = !matches!(outcome, Ok((true, None)));
+    let ended = end(session, ctx, outcome).await;
+    if cut {
+        // After the client's stream has ended: counting a prompt can take a while.
+        bill_partial(ctx, prompt_tokens).await;
+    } else if ended.is_ok() {
+        release(connector, upstream, &peer).await;
+    }
+    ended
+}
+
+/// Ends the client's stream: the in-band error of a failed stream, then the terminator.
+async fn end(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    outcome: Result<(bool, Option<GatewayError>), Fail>,
+) -> Result<(), Fail> {
+    let (_, failure) = outcome?;
     if let Some(e) = &failure {
         fail_in_band(session, ctx, e).await?;
     }
     session
         .write_response_body(Some(Bytes::new()), true)
         .await
-        .map_err(Fail::Downstream)?;
-    if complete {
-        release(connector, upstream, &peer).await;
-    }
-    Ok(())
+        .map_err(Fail::Downstream)
+}
+
+/// A stream cut before its end: usage the provider did not report is estimated from the
+/// relayed text and the prompt ([`super::observe::partial`]).
+async fn bill_partial(ctx: &mut RequestCtx, prompt_tokens: impl AsyncFnOnce() -> u64) {
+    ctx.partial = true;
+    let prompt = match (ctx.usage.prompt_tokens, ctx.prompt_estimate) {
+        (0, Some(n)) => n,
+        (0, None) => prompt_tokens().await,
+        (n, _) => n,
+    };
+    ctx.usage = super::observe::partial::usage(ctx.usage, ctx.relayed.tokens(), || prompt);
 }
 
 /// The `200 text/event-stream` head.
@@ -79,7 +104,7 @@ async fn write_head(session: &mut Session, ctx: &mut RequestCtx) -> Result<(), F
         .map_err(Fail::Downstream)
 }
 
-/// Sends what the translator produced so far.
+/// Sends what the translator produced so far, counting the generated text in it.
 async fn flush(
     session: &mut Session,
     ctx: &mut RequestCtx,
@@ -90,6 +115,7 @@ async fn flush(
     }
     ctx.first_byte.get_or_insert_with(Instant::now);
     ctx.captured(pending);
+    ctx.relayed.add(pending);
     session
         .write_response_body(Some(pending.split().freeze()), false)
         .await
@@ -106,6 +132,21 @@ struct Pump<'a> {
 }
 
 impl Pump<'_> {
+    /// The head, what the translator produced while the stream was opened, then the rest of
+    /// the stream: `(complete, failure)` as [`Pump::run`].
+    async fn relay(
+        &mut self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<(bool, Option<GatewayError>), Fail> {
+        write_head(session, ctx).await?;
+        flush(session, ctx, &mut self.pending).await?;
+        let started = Instant::now();
+        let outcome = self.run(session, ctx).await;
+        ctx.upstream_time += started.elapsed();
+        outcome
+    }
+
     /// `(complete, failure)` once the stream is over; `Err` when the client went away.
     async fn run(
         &mut self,

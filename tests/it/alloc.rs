@@ -19,6 +19,7 @@ use bytes::{Bytes, BytesMut};
 use switchyard::config::ProviderKind;
 use switchyard::providers::{StreamState, StreamTranslator};
 use switchyard::stream::SseParser;
+use switchyard::stream::delta_count::DeltaCount;
 use switchyard::translate::response::ChunkWriter;
 use transcripts::{Steady, UPSTREAM_MODEL, ctx, steady_states};
 
@@ -41,7 +42,8 @@ const N: u64 = 64;
 ///   header values in `BedrockStream::message` (`:message-type`, `:event-type`) and the owned
 ///   `Option<Cow<str>>` `delta.text`.
 ///
-/// SSE framing, the chunk writer and the relay's `split().freeze()` + drop allocate nothing.
+/// SSE framing, the chunk writer and the relay's text measure, `split().freeze()` and drop
+/// allocate nothing.
 fn bound(kind: ProviderKind) -> (u64, u64) {
     match kind {
         ProviderKind::OpenAi => (0, 0),
@@ -61,12 +63,14 @@ struct Counts {
     output_bytes: usize,
 }
 
-/// Feeds one chunk and hands the pending output on as `proxy::relay` does.
+/// Feeds one chunk and hands the pending output on as `proxy::relay` does (measuring its
+/// generated text first, for billing a cut stream).
 fn relay_chunk(t: &mut StreamTranslator, chunk: &[u8], pending: &mut BytesMut) -> usize {
     let state = t.feed(chunk, pending).expect("content delta translates");
     assert_eq!(state, StreamState::Open);
     let mut written = 0;
     if !pending.is_empty() {
+        DeltaCount::default().add(pending);
         let bytes = pending.split().freeze();
         written = bytes.len();
         drop(bytes);
@@ -87,6 +91,7 @@ fn count(s: &Steady) -> Counts {
         relay_chunk(&mut t, s.delta, &mut pending);
     }
     let mut c = Counts::default();
+    let mut relayed = DeltaCount::default();
     c.total = measure(|| {
         for _ in 0..N {
             c.feed += measure(|| {
@@ -94,6 +99,7 @@ fn count(s: &Steady) -> Counts {
                     .expect("content delta translates");
             });
             c.handoff += measure(|| {
+                relayed.add(&pending);
                 let bytes = pending.split().freeze();
                 c.output_bytes += bytes.len();
                 drop(bytes);
@@ -102,6 +108,7 @@ fn count(s: &Steady) -> Counts {
     });
     // The translator still works after counting: each delta produced output.
     assert!(c.output_bytes > 0, "{}: no output", s.label);
+    assert!(relayed.chars() > 0, "{}: no text measured", s.label);
     assert!(
         relay_chunk(&mut t, s.delta, &mut pending) > 0,
         "{}",

@@ -47,4 +47,5 @@ mod ollama_cohere;
 mod quota_redis;
 mod reload;
 mod routing;
+mod streams;
 mod upgrade;

@@ -15,6 +15,8 @@ pub struct Ctx<'a> {
     pub include_usage: bool,
     pub no_usage: bool,
     pub no_done: bool,
+    /// Separators `", "` and `": "` (Python's `json.dumps` default) instead of compact JSON.
+    pub spaced: bool,
 }
 
 const FINGERPRINT: &str = "fp_emulator";
@@ -213,10 +215,42 @@ struct FunctionDelta<'a> {
     arguments: &'a str,
 }
 
-fn sse(chunk: &Chunk) -> Bytes {
+/// Python-style separators: `", "` between members and elements, `": "` after keys.
+struct Spaced;
+
+impl serde_json::ser::Formatter for Spaced {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+}
+
+fn sse(chunk: &Chunk, spaced: bool) -> Bytes {
     let mut buf = Vec::with_capacity(320);
     buf.extend_from_slice(b"data: ");
-    if serde_json::to_writer(&mut buf, chunk).is_err() {
+    let written = if spaced {
+        chunk.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut buf, Spaced,
+        ))
+    } else {
+        serde_json::to_writer(&mut buf, chunk)
+    };
+    if written.is_err() {
         buf.extend_from_slice(b"{}");
     }
     buf.extend_from_slice(b"\n\n");
@@ -228,20 +262,23 @@ pub fn render_sse(plan: &Plan, ctx: &Ctx) -> Vec<Bytes> {
     let id = format!("chatcmpl-emu{}", ctx.id);
     let null_usage = ctx.include_usage.then_some(None);
     let chunk = |delta: Delta<'_>, finish: Option<&'static str>| -> Bytes {
-        sse(&Chunk {
-            id: &id,
-            object: "chat.completion.chunk",
-            created: ctx.created,
-            model: ctx.model,
-            system_fingerprint: FINGERPRINT,
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                logprobs: None,
-                finish_reason: finish,
-            }],
-            usage: null_usage,
-        })
+        sse(
+            &Chunk {
+                id: &id,
+                object: "chat.completion.chunk",
+                created: ctx.created,
+                model: ctx.model,
+                system_fingerprint: FINGERPRINT,
+                choices: vec![ChunkChoice {
+                    index: 0,
+                    delta,
+                    logprobs: None,
+                    finish_reason: finish,
+                }],
+                usage: null_usage,
+            },
+            ctx.spaced,
+        )
     };
     let mut events = Vec::with_capacity(plan.text.len() + 8);
     let first = if plan.text.is_empty() && !plan.tool_calls.is_empty() {
@@ -297,15 +334,18 @@ pub fn render_sse(plan: &Plan, ctx: &Ctx) -> Vec<Bytes> {
     events.push(chunk(Delta::default(), Some(finish_reason(&plan.finish))));
     if ctx.include_usage && !ctx.no_usage {
         let u = usage(&plan.usage);
-        events.push(sse(&Chunk {
-            id: &id,
-            object: "chat.completion.chunk",
-            created: ctx.created,
-            model: ctx.model,
-            system_fingerprint: FINGERPRINT,
-            choices: Vec::new(),
-            usage: Some(Some(&u)),
-        }));
+        events.push(sse(
+            &Chunk {
+                id: &id,
+                object: "chat.completion.chunk",
+                created: ctx.created,
+                model: ctx.model,
+                system_fingerprint: FINGERPRINT,
+                choices: Vec::new(),
+                usage: Some(Some(&u)),
+            },
+            ctx.spaced,
+        ));
     }
     if !ctx.no_done {
         events.push(Bytes::from_static(b"data: [DONE]\n\n"));
@@ -334,6 +374,7 @@ mod tests {
             model: "gpt-4o-mini",
             include_usage,
             no_usage: false,
+            spaced: false,
             no_done: false,
         }
     }
@@ -369,6 +410,25 @@ mod tests {
             ],
             ..Default::default()
         }
+    }
+
+    /// `spaced` changes the spelling of every chunk, never its value.
+    #[test]
+    fn spaced_stream_has_same_values() {
+        let p = plan(&tools_conv(), &Directives::default(), Style::default());
+        let compact = render_sse(&p, &ctx(true));
+        let spaced_ctx = Ctx {
+            spaced: true,
+            ..ctx(true)
+        };
+        let spaced = render_sse(&p, &spaced_ctx);
+        assert_eq!(parse_events(&compact), parse_events(&spaced));
+        let first = std::str::from_utf8(&spaced[0]).unwrap();
+        assert!(
+            first.contains("\"object\": \"chat.completion.chunk\", "),
+            "{first}"
+        );
+        assert!(!first.trim_end().contains('\n'));
     }
 
     #[test]

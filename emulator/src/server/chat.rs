@@ -175,6 +175,7 @@ impl EmulatorApp {
             include_usage,
             no_usage: d.no_usage,
             no_done: d.no_done,
+            spaced: d.spaced,
         };
         let an = anthropic::render::Ctx {
             id,

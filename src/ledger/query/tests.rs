@@ -50,6 +50,7 @@ fn row(
         error_kind: None,
         stream: false,
         endpoint: "chat",
+        partial: false,
     }
 }
 

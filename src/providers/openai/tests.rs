@@ -197,16 +197,18 @@ fn error_messages() {
 #[test]
 fn output_detection() {
     assert!(!carries_output(
-        r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#
+        br#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#
     ));
     assert!(!carries_output(
-        r#"{"choices":[{"delta":{"role":"assistant","content":null}}]}"#
-    ));
-    assert!(carries_output(r#"{"choices":[{"delta":{"content":"a"}}]}"#));
-    assert!(carries_output(
-        r#"{"choices":[{"delta":{"reasoning_content":"a"}}]}"#
+        br#"{"choices":[{"delta":{"role":"assistant","content":null}}]}"#
     ));
     assert!(carries_output(
-        r#"{"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}"#
+        br#"{"choices":[{"delta":{"content":"a"}}]}"#
+    ));
+    assert!(carries_output(
+        br#"{"choices":[{"delta":{"reasoning_content":"a"}}]}"#
+    ));
+    assert!(carries_output(
+        br#"{"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}"#
     ));
 }

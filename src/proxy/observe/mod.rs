@@ -1,6 +1,7 @@
 //! The `logging` phase: one [`RequestSummary`] per finished request, and from it the metrics,
 //! the access-log line, the ledger row, limit settlement and the audit event. Never awaits.
 
+pub mod partial;
 pub mod pricing;
 pub mod settle;
 
@@ -86,6 +87,7 @@ fn summarize<'a>(
         served_model: ctx.served_model.as_deref(),
         attempts: ctx.attempts,
         stream: ctx.stream,
+        partial: ctx.partial,
         usage: ctx.usage,
         charge,
         duration,
@@ -148,6 +150,7 @@ fn access_record<'a>(s: &'a RequestSummary<'a>) -> Record<'a> {
         served_model: s.served_model,
         attempts: s.attempts,
         stream: s.stream,
+        partial: s.partial,
         prompt_tokens: s.usage.prompt_tokens,
         completion_tokens: s.usage.completion_tokens,
         cached_tokens: s.usage.cached_tokens,
