@@ -12,7 +12,7 @@ CLAUDE_CODE_VERSION ?= 2.1.332
 CLIENTS := .cache/clients
 DEBUG   := target/debug
 
-.PHONY: help deps build run test lint fmt unit sdk-test node-deps claude-code clients-test loadtest smoke clean catalog catalog-test bench-compare soak
+.PHONY: help deps build run test lint fmt unit sdk-test conformance node-deps claude-code clients-test loadtest smoke clean catalog catalog-test bench-compare soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -65,6 +65,14 @@ sdk-test: deps venv node-deps ## the official openai SDK, LangChain and AI SDK s
 	$(CARGO) build --workspace --bins
 	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
 		$(VENV)/bin/pytest -q tests/sdk
+	$(PYTHON) scripts/conformance.py --check
+
+conformance: deps venv node-deps ## regenerate docs/conformance.md from the tests (runs the SDK suite; CI fails when the file is stale)
+	$(CARGO) build --workspace --bins
+	rm -f target/conformance-sdk.json
+	SWITCHYARD_BIN=$(DEBUG)/switchyard SWITCHYARD_EMULATOR_BIN=$(DEBUG)/switchyard-emulator \
+		$(VENV)/bin/pytest -q tests/sdk
+	$(PYTHON) scripts/conformance.py --write
 
 $(CLIENTS)/.claude-code-$(CLAUDE_CODE_VERSION):
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js (https://nodejs.org) to run the Claude Code test"; exit 1; }

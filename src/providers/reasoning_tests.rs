@@ -171,6 +171,7 @@ fn anthropic_thinking_off_when_it_cannot_be_sent() {
     assert!(out.get("thinking").is_none());
 }
 
+// conformance: chat reasoning,thinking_round_trip bedrock translated
 /// Claude on Bedrock: thinking in `additionalModelRequestFields`, signed reasoning back as
 /// `reasoningContent`; other Bedrock models get no thinking field.
 #[test]
@@ -202,6 +203,7 @@ fn bedrock_claude_thinking() {
     assert!(out.get("additionalModelRequestFields").is_none());
 }
 
+// conformance: chat reasoning gemini,ollama,cohere translated
 /// Gemini gets a `thinkingConfig` within the model's range; other kinds their own knob.
 #[test]
 fn gemini_ollama_cohere_knobs() {
@@ -255,6 +257,7 @@ fn gemini_ollama_cohere_knobs() {
     assert_eq!(out["thinking"], json!({"type": "disabled"}));
 }
 
+// conformance: chat reasoning openai native
 /// OpenAI takes `reasoning_effort` as is; OpenRouter's `reasoning` object becomes one, and
 /// thinking blocks in the history are removed (OpenAI rejects unknown message fields) except
 /// for OpenRouter, which verifies them.

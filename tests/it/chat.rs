@@ -313,6 +313,7 @@ fn direct_provider_and_models() {
     assert_eq!(one.json()["id"], "emu-openai/gpt-4o-mini");
 }
 
+// conformance: chat thinking_round_trip anthropic translated
 /// Reasoning through the gateway: `reasoning_effort` turns on Anthropic thinking (the emulator
 /// enforces the real API's rules), the answer carries the reasoning and its signature, and the
 /// next turn, sent back as the client got it, passes the emulator's signature check; a history

@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+import conformance
 import kinds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -97,3 +98,44 @@ def gateway():
 def get_json(url):
     with urllib.request.urlopen(url, timeout=5) as r:
         return json.loads(r.read())
+
+
+# The conformance recorder: every test marked `conformance` reports its cells and outcome;
+# the session writes them to target/conformance-sdk.json for scripts/conformance.py.
+RESULTS = []
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "conformance(api, *features, levels=None): cells of docs/conformance.md this test proves"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    marker = item.get_closest_marker("conformance")
+    if marker is None or rep.when != "call" and not (rep.when == "setup" and rep.failed):
+        return
+    params = getattr(item, "callspec", None)
+    model = params.params.get("model") if params else marker.kwargs.get("model")
+    kind = conformance.MODEL_KIND.get(model)
+    if kind is None:
+        return
+    api, *features = marker.args
+    level = (marker.kwargs.get("levels") or {}).get(kind) or conformance.default_level(kind, api)
+    for feature in features:
+        RESULTS.append({
+            "feature": feature, "kind": kind, "api": api, "level": level,
+            "test": f"{os.path.relpath(str(item.fspath), ROOT)}::{item.originalname}",
+            "passed": rep.passed,
+        })
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not RESULTS:
+        return
+    os.makedirs(os.path.join(ROOT, "target"), exist_ok=True)
+    with open(os.path.join(ROOT, "target", "conformance-sdk.json"), "w") as f:
+        json.dump(RESULTS, f, indent=1)

@@ -31,6 +31,7 @@ def text_of(msg):
     return "".join(b.text for b in msg.content if b.type == "text")
 
 
+@pytest.mark.conformance("messages", "text", "usage")
 @pytest.mark.parametrize("model", MODELS)
 def test_text(client, model):
     msg = client.messages.create(
@@ -43,6 +44,7 @@ def test_text(client, model):
     assert msg.usage.input_tokens > 0 and msg.usage.output_tokens == 11
 
 
+@pytest.mark.conformance("messages", "stream", "usage")
 @pytest.mark.parametrize("model", MODELS)
 def test_stream_final_message(client, model):
     with client.messages.stream(
@@ -79,6 +81,7 @@ def test_stream_raw_events(client, model):
     assert deltas == REPLY
 
 
+@pytest.mark.conformance("messages", "tools")
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_tool_round_trip(client, model, stream):

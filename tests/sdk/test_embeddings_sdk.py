@@ -18,6 +18,7 @@ def client(gateway):
     return openai.OpenAI(base_url=gateway["base_url"], api_key=gateway["key"], max_retries=0)
 
 
+@pytest.mark.conformance("chat", "embeddings")
 @pytest.mark.parametrize("model", MODELS)
 def test_embeddings_float(client, model):
     resp = client.embeddings.create(model=model, input=["the cat sat", "a dog ran far away"], encoding_format="float")

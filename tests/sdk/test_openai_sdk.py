@@ -30,6 +30,7 @@ def client(gateway):
     return openai.OpenAI(base_url=gateway["base_url"], api_key=gateway["key"], max_retries=0)
 
 
+@pytest.mark.conformance("chat", "text", "usage")
 @pytest.mark.parametrize("model", MODELS)
 def test_chat(client, model):
     resp = client.chat.completions.create(
@@ -53,6 +54,7 @@ def test_chat_raw_headers(client, model):
     assert raw.parse().choices[0].message.content == REPLY
 
 
+@pytest.mark.conformance("chat", "stream", "usage")
 @pytest.mark.parametrize("model", MODELS)
 def test_streaming_with_usage(client, model):
     stream = client.chat.completions.create(
@@ -73,6 +75,7 @@ def test_streaming_with_usage(client, model):
     assert len(ids) == 1
 
 
+@pytest.mark.conformance("chat", "tools")
 @pytest.mark.parametrize("model", MODELS)
 def test_tool_calls(client, model):
     resp = client.chat.completions.create(
@@ -98,6 +101,7 @@ def test_tool_calls(client, model):
     assert follow.choices[0].message.content == "Tool result received: 18 C and sunny"
 
 
+@pytest.mark.conformance("chat", "streamed_tool_args")
 @pytest.mark.parametrize("model", MODELS)
 def test_streamed_tool_calls(client, model):
     stream = client.chat.completions.create(
@@ -126,6 +130,7 @@ def test_stream_helper_accumulates(client):
     assert final.choices[0].finish_reason == "tool_calls"
 
 
+@pytest.mark.conformance("chat", "images")
 @pytest.mark.parametrize("model", MODELS)
 def test_images(client, model):
     parts = [

@@ -46,6 +46,7 @@ def check_person(p):
     assert len(p.tags) >= 1
 
 
+@pytest.mark.conformance("chat", "structured_output")
 @pytest.mark.parametrize("model", STRUCTURED_MODELS)
 def test_parse(client, model):
     resp = client.chat.completions.parse(
@@ -79,6 +80,7 @@ def test_parse_stream(client, model):
     check_person(final.choices[0].message.parsed)
 
 
+@pytest.mark.conformance("chat", "json_object")
 @pytest.mark.parametrize("model", STRUCTURED_MODELS)
 def test_json_object(client, model):
     resp = client.chat.completions.create(

@@ -83,6 +83,8 @@ fn with_message(inner: &str, stop_reason: &str) -> String {
     )
 }
 
+// conformance: chat cache_tokens anthropic translated
+// conformance: chat reasoning anthropic translated
 /// Thinking deltas become reasoning_content; cache tokens count into prompt_tokens.
 #[test]
 fn thinking_and_cache_usage() {
@@ -113,6 +115,7 @@ fn thinking_and_cache_usage() {
     assert_eq!(u["completion_tokens"], 42);
 }
 
+// conformance: chat parallel_tools anthropic translated
 /// Two tool_use blocks after a text block get OpenAI indexes 0 and 1, not block indexes.
 #[test]
 fn parallel_tool_indexes() {
@@ -137,6 +140,7 @@ fn parallel_tool_indexes() {
     );
 }
 
+// conformance: chat stream_errors anthropic translated
 /// An `error` event ends the stream with the mapped error and never `[DONE]`.
 #[test]
 fn error_event_mid_stream() {
