@@ -37,6 +37,7 @@ LEVELS = ["native", "translated", "lossy", "rejected"]
 MODEL_KIND = {
     "claude": "anthropic",
     "claude-tool": "anthropic",
+    "claude-broken": "anthropic",
     "gpt": "openai",
     "groq": "openai",
     "azure": "azure",

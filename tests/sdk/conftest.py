@@ -107,7 +107,7 @@ RESULTS = []
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "conformance(api, *features, levels=None): cells of docs/conformance.md this test proves"
+        "markers", "conformance(api, *features, levels=None, when_streamed=()): cells of docs/conformance.md this test proves"
     )
 
 
@@ -124,6 +124,8 @@ def pytest_runtest_makereport(item, call):
     if kind is None:
         return
     api, *features = marker.args
+    if params and params.params.get("stream") is True:
+        features += list(marker.kwargs.get("when_streamed", ()))
     level = (marker.kwargs.get("levels") or {}).get(kind) or conformance.default_level(kind, api)
     for feature in features:
         RESULTS.append({

@@ -81,7 +81,7 @@ def test_stream_raw_events(client, model):
     assert deltas == REPLY
 
 
-@pytest.mark.conformance("messages", "tools")
+@pytest.mark.conformance("messages", "tools", when_streamed=("streamed_tool_args",))
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_tool_round_trip(client, model, stream):

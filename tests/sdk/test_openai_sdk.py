@@ -171,6 +171,7 @@ def test_errors_are_typed(gateway, client):
     assert br.value.param == "temperature"
 
 
+@pytest.mark.conformance("chat", "stream_errors", model="claude-broken")
 def test_broken_stream_raises(client):
     stream = client.chat.completions.create(model="claude-broken", messages=[{"role": "user", "content": "Hi"}], stream=True)
     got = ""
