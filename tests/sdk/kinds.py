@@ -32,8 +32,29 @@ EMBEDDINGS = [
 MODELS = [k[0] for k in KINDS]
 
 
+# Behaviour variants of every kind: route `<model>-<variant>` goes to a copy of the kind's
+# provider whose requests carry the emulator directive (an `x-emulator` header, which also
+# works for Gemini, whose model sits in the URL path).
+VARIANTS = {
+    "par": "tool=parallel",
+    "e400": "status=400",
+    "cut": "drop_after=6",
+}
+
+
+def _name(prov):
+    return prov.split(",")[0].split(":")[1].strip()
+
+
 def providers_yaml(emu):
-    return "".join(f"  - {{ {p.format(emu=emu)}, {COMMON} }}\n" for _, p, _ in KINDS)
+    out = [f"  - {{ {p.format(emu=emu)}, {COMMON} }}\n" for _, p, _ in KINDS]
+    for variant, directive in VARIANTS.items():
+        for _, p, _ in KINDS:
+            name = _name(p)
+            renamed = p.replace(f"name: {name}", f"name: {name}-{variant}", 1)
+            out.append(f'  - {{ {renamed.format(emu=emu)}, {COMMON}, health_check: false, '
+                       f'headers: {{ x-emulator: "{directive}" }} }}\n')
+    return "".join(out)
 
 
 def routes_yaml():
@@ -41,6 +62,11 @@ def routes_yaml():
     for model, prov, upstream in KINDS:
         name = prov.split(",")[0].split(":")[1].strip()
         out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
+    for variant in VARIANTS:
+        for model, prov, upstream in KINDS:
+            name = f"{_name(prov)}-{variant}"
+            out.append(f'  - {{ name: {model}-{variant}, match: {{ model: "{model}-{variant}" }}, '
+                       f'targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
     for model, name, upstream in EMBEDDINGS:
         out.append(f'  - {{ name: {model}, match: {{ model: "{model}" }}, targets: [ {{ provider: {name}, model: "{upstream}" }} ] }}\n')
     return "".join(out)

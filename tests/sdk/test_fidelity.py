@@ -89,3 +89,86 @@ def test_messages_image(ant, model):
         ]}],
     )
     assert "".join(b.text for b in msg.content if b.type == "text").startswith("I see 1 image(s).")
+
+
+TOOLS_OAI = [
+    {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {"tz": {"type": "string"}}, "required": ["tz"]}}},
+]
+TOOLS_ANT = [
+    {"name": t["function"]["name"], "input_schema": t["function"]["parameters"]} for t in TOOLS_OAI
+]
+
+
+@pytest.mark.conformance("chat", "parallel_tools")
+@pytest.mark.parametrize("model", MODELS)
+def test_chat_parallel_tools(oai, model):
+    resp = oai.chat.completions.create(
+        model=f"{model}-par", messages=[{"role": "user", "content": "Weather and time in Paris?"}], tools=TOOLS_OAI
+    )
+    calls = resp.choices[0].message.tool_calls
+    assert resp.choices[0].finish_reason == "tool_calls"
+    assert sorted(c.function.name for c in calls) == ["get_time", "get_weather"]
+    assert len({c.id for c in calls}) == 2
+    for c in calls:
+        assert isinstance(json.loads(c.function.arguments), dict)
+
+
+@pytest.mark.conformance("messages", "parallel_tools")
+@pytest.mark.parametrize("model", MODELS)
+def test_messages_parallel_tools(ant, model):
+    msg = ant.messages.create(
+        model=f"{model}-par", max_tokens=200, tools=TOOLS_ANT,
+        messages=[{"role": "user", "content": "Weather and time in Paris?"}],
+    )
+    uses = [b for b in msg.content if b.type == "tool_use"]
+    assert msg.stop_reason == "tool_use"
+    assert sorted(u.name for u in uses) == ["get_time", "get_weather"]
+    assert len({u.id for u in uses}) == 2
+
+
+@pytest.mark.conformance("chat", "error_mapping")
+@pytest.mark.parametrize("model", MODELS)
+def test_chat_provider_error(oai, model):
+    """A provider's own 400 reaches an OpenAI client as a typed 400 in OpenAI's shape."""
+    with pytest.raises(openai.BadRequestError) as e:
+        oai.chat.completions.create(model=f"{model}-e400", messages=[{"role": "user", "content": "Hi"}])
+    assert e.value.status_code == 400
+    assert isinstance(e.value.body, dict) and e.value.body.get("message")
+
+
+@pytest.mark.conformance("messages", "error_mapping")
+@pytest.mark.parametrize("model", MODELS)
+def test_messages_provider_error(ant, model):
+    """…and an Anthropic client as a typed 400 in Anthropic's shape."""
+    with pytest.raises(anthropic.BadRequestError) as e:
+        ant.messages.create(model=f"{model}-e400", max_tokens=50, messages=[{"role": "user", "content": "Hi"}])
+    assert e.value.body["type"] == "error"
+    assert e.value.body["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.conformance("chat", "stream_errors")
+@pytest.mark.parametrize("model", MODELS)
+def test_chat_cut_stream_raises(oai, model):
+    """An upstream that drops mid-stream ends the client's stream with an error, never a clean end."""
+    stream = oai.chat.completions.create(
+        model=f"{model}-cut", messages=[{"role": "user", "content": "Hi"}], stream=True
+    )
+    got = ""
+    with pytest.raises(openai.APIError):
+        for chunk in stream:
+            for choice in chunk.choices:
+                got += choice.delta.content or ""
+    assert got != REPLY
+
+
+@pytest.mark.conformance("messages", "stream_errors")
+@pytest.mark.parametrize("model", MODELS)
+def test_messages_cut_stream_raises(ant, model):
+    with pytest.raises(anthropic.APIError):
+        with ant.messages.stream(
+            model=f"{model}-cut", max_tokens=100, messages=[{"role": "user", "content": "Hi"}]
+        ) as s:
+            for _ in s.text_stream:
+                pass
+            s.get_final_message()
