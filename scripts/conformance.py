@@ -103,7 +103,8 @@ def render(table):
         "to the provider's API and back, in full), **lossy** (served with something dropped or",
         "approximated; the response says so in `x-switchyard-lossy`), **rejected** (a clear 400",
         "naming what cannot be honoured) — and links the tests that prove it (hover for the test",
-        "name). A cell without a test reads `—`: not yet proven here.",
+        "name). `n/a`: the client API has no such request. A cell without a test reads `—`: not",
+        "yet proven here.",
         "",
     ]
     unknown = 0
@@ -114,6 +115,9 @@ def render(table):
             row = []
             for kind in vocab.KINDS:
                 cell = table.get((api, feature, kind))
+                if cell is None and (api, feature) in vocab.NOT_APPLICABLE:
+                    row.append("n/a")
+                    continue
                 if cell is None:
                     unknown += 1
                     row.append("—")
@@ -127,7 +131,8 @@ def render(table):
             out.append(f"| {label} | " + " | ".join(row) + " |")
         out.append("")
     total = len(vocab.APIS) * len(vocab.FEATURES) * len(vocab.KINDS)
-    out.append(f"{total - unknown} of {total} cells proven by tests.")
+    na = len(vocab.NOT_APPLICABLE) * len(vocab.KINDS)
+    out.append(f"{total - unknown - na} of {total - na} applicable cells proven by tests.")
     out.append("")
     return "\n".join(out), unknown
 

@@ -33,11 +33,16 @@ APIS = [("chat", "OpenAI API (chat completions, embeddings)"), ("messages", "Ant
 
 LEVELS = ["native", "translated", "lossy", "rejected"]
 
+# Cells whose request the client API cannot express: the Messages API has no `json_object`
+# mode (its structured output is `output_config.format`) and no embeddings endpoint.
+NOT_APPLICABLE = {("messages", "json_object"), ("messages", "embeddings")}
+
 # The SDK suite's model names (kinds.py routes) → provider kind.
 MODEL_KIND = {
     "claude": "anthropic",
     "claude-tool": "anthropic",
     "claude-broken": "anthropic",
+    "thinker": "gemini",
     "gpt": "openai",
     "groq": "openai",
     "azure": "azure",

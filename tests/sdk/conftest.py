@@ -119,7 +119,7 @@ def pytest_runtest_makereport(item, call):
     if marker is None or rep.when != "call" and not (rep.when == "setup" and rep.failed):
         return
     params = getattr(item, "callspec", None)
-    model = params.params.get("model") if params else marker.kwargs.get("model")
+    model = (params.params.get("model") if params else None) or marker.kwargs.get("model")
     kind = conformance.MODEL_KIND.get(model)
     if kind is None:
         return

@@ -48,6 +48,7 @@ def client():
         stop(emu)
 
 
+@pytest.mark.conformance("chat", "thinking_round_trip", model="thinker")
 @pytest.mark.parametrize("stream", [False, True])
 def test_signature_survives_sdk_round_trip(client, stream):
     ask = [{"role": "user", "content": "Weather in Paris?"}]
@@ -74,6 +75,7 @@ def test_signature_survives_sdk_round_trip(client, stream):
     assert "thought_signature" in str(err.value)
 
 
+@pytest.mark.conformance("chat", "reasoning", model="thinker")
 def test_reasoning_is_exposed(client):
     resp = client.chat.completions.create(model="thinker", messages=[{"role": "user", "content": "Hi"}])
     extra = resp.choices[0].message.model_extra or {}
