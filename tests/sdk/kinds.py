@@ -39,6 +39,7 @@ VARIANTS = {
     "par": "tool=parallel",
     "e400": "status=400",
     "cut": "drop_after=6",
+    "cache": "cache_read=5;cache_write=6",
 }
 
 
